@@ -1,0 +1,26 @@
+export {
+  CacheError,
+  type CacheErrorCode,
+  type CacheErrorContext,
+  type CacheErrorOptions,
+  errors,
+  InvalidKeyError,
+  InvalidValueError,
+  isCacheError,
+  KeyTrackingDisabledError,
+} from './errors';
+export { createHashRing, type HashRing } from './ketama';
+export {
+  DEFAULT_MAX_ITEM_SIZE,
+  MAX_KEY_LENGTH,
+  MAX_RELATIVE_EXPTIME,
+  parseServerAddress,
+  type ServerStats,
+  type StoreOptions,
+  type StoreStatus,
+  TRANSPORT_SPECIFICATION_VERSION,
+  type Transport,
+  type TransportCapabilities,
+  type TransportFactory,
+  type TransportItem,
+} from './transport';

@@ -1,0 +1,124 @@
+/**
+ * The one seam between the core and a store.
+ *
+ * A transport speaks memcached: string keys (already validated and hashed by the core), byte values, a 32-bit
+ * `flags` word and memcached expiry times. The core never imports a client library; `memjsTransport()` and
+ * `memoryTransport()` each implement this interface and pass the same contract suite
+ * (`describeTransportContract` in `@lovely-memcached/testing`).
+ *
+ * Rules every transport keeps:
+ * - A server's fault never rejects: an unreachable or failing server reads as a miss (`undefined`), a write as
+ *   `'unavailable'`, a delete as `false`. Only programming errors reject.
+ * - Every call settles within the transport's own deadline.
+ * - Keys route to servers the same way for every operation, so a key's records (entry, dependency token,
+ *   tracking record) are always looked for where they were written.
+ */
+
+import { CacheError } from './errors';
+
+export const TRANSPORT_SPECIFICATION_VERSION = 'v1' as const;
+
+/** memcached's limit on key length, in bytes. */
+export const MAX_KEY_LENGTH = 250;
+
+/** memcached's default item size limit (`-I 1m`); the item header and key count against it. */
+export const DEFAULT_MAX_ITEM_SIZE = 1024 * 1024;
+
+/** Relative expiry times above this many seconds are read by memcached as absolute Unix times. */
+export const MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30;
+
+/** An item as read from the store. */
+export interface TransportItem {
+  value: Uint8Array;
+  /** memcached's 32-bit flags word, as the writer stored it. */
+  flags: number;
+  /** memcached's CAS unique, present when the transport supports `cas`. */
+  cas?: bigint;
+}
+
+export interface StoreOptions {
+  /** 32-bit flags word. @default 0 */
+  flags?: number;
+  /**
+   * memcached expiry time: 0 = never, 1..2592000 = seconds from now, larger = absolute Unix time in seconds,
+   * negative = already expired. The core converts its lifetimes into this form.
+   * @default 0
+   */
+  exptime?: number;
+}
+
+/**
+ * The outcome of a storage command, as memcached reports it:
+ * - `stored`: done;
+ * - `exists`: `add` found the key present, or `cas` found it changed since it was read;
+ * - `not-found`: `cas` found no such key;
+ * - `not-stored`: `append` found no such key;
+ * - `too-large`: the item exceeds the server's item size limit (nothing was stored);
+ * - `unavailable`: no server could be reached within the deadline (nothing is known to be stored).
+ */
+export type StoreStatus = 'stored' | 'exists' | 'not-found' | 'not-stored' | 'too-large' | 'unavailable';
+
+/** One reachable server's statistics, as the server reports them. */
+export interface ServerStats {
+  /** `host:port` */
+  server: string;
+  /** The weight the server was configured with (1 unless set). */
+  weight: number;
+  stats: Record<string, string>;
+}
+
+export interface TransportCapabilities {
+  /** `cas()` is implemented and `get`/`getMulti` return `cas` values. */
+  cas: boolean;
+  /** `getMulti()` fetches many keys in one round trip per server (not one call per key). */
+  multiGet: boolean;
+  /** The largest value, in bytes, the store accepts for a key (memcached's item limit less its overhead). */
+  maxValueSize: number;
+}
+
+export interface Transport {
+  /** Which version of this interface the transport implements. */
+  readonly specificationVersion: typeof TRANSPORT_SPECIFICATION_VERSION;
+  /** A short name for logs, e.g. `memjs` or `memory`. */
+  readonly name: string;
+  readonly capabilities: TransportCapabilities;
+
+  get(key: string): Promise<TransportItem | undefined>;
+  /** Optional: the core falls back to `get` per key. Missing keys are absent from the map. */
+  getMulti?(keys: readonly string[]): Promise<Map<string, TransportItem>>;
+  set(key: string, value: Uint8Array, options?: StoreOptions): Promise<StoreStatus>;
+  /** Stores only if the key is absent (`exists` otherwise): the atomic create the core builds on. */
+  add(key: string, value: Uint8Array, options?: StoreOptions): Promise<StoreStatus>;
+  /** Appends bytes to an existing item atomically, keeping its flags and expiry (`not-stored` if absent). */
+  append(key: string, value: Uint8Array): Promise<StoreStatus>;
+  /** Optional: stores only if the item is unchanged since it was read with this `cas`. */
+  cas?(key: string, value: Uint8Array, cas: bigint, options?: StoreOptions): Promise<StoreStatus>;
+  /** `true` when an item was deleted. */
+  delete(key: string): Promise<boolean>;
+  /** Adds `delta` to a decimal counter item; `undefined` when absent, not a number, or unreachable. */
+  incr(key: string, delta: number | bigint): Promise<bigint | undefined>;
+  /** Sets a new expiry time; `true` when the item exists. */
+  touch(key: string, exptime: number): Promise<boolean>;
+  /** Empties every reachable server. */
+  flush(): Promise<void>;
+  /** Statistics of every reachable server; unreachable ones are left out. */
+  stats(): Promise<ServerStats[]>;
+  /** Closes connections; pending calls settle. */
+  close(): Promise<void>;
+}
+
+/** How a client gets a transport: `memjsTransport(options)` and `memoryTransport(options)` return one. */
+export type TransportFactory = (servers: readonly string[]) => Transport;
+
+/** Splits `host:port[:weight]`; memcached's default port when none is given. */
+export function parseServerAddress(address: string): { host: string; port: number; weight: number } {
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?(?::(\d+))?$/.exec(address.trim());
+  if (!match || match[1] === undefined) {
+    throw new CacheError('ERR_INVALID_OPTION', `invalid server address ${JSON.stringify(address)}: use host:port`);
+  }
+  return {
+    host: match[1],
+    port: match[2] === undefined ? 11211 : Number(match[2]),
+    weight: match[3] === undefined ? 1 : Number(match[3]),
+  };
+}
