@@ -41,7 +41,7 @@ export class CacheError extends Error {
   static readonly marker: symbol = Symbol.for('lovely-memcached.CacheError');
 
   /** `instanceof` that also recognises errors created by another copy of this package. */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     return hasMarker(value, this.marker);
   }
 

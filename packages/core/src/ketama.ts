@@ -32,8 +32,9 @@ export function createHashRing(addresses: readonly string[]): HashRing {
     const perServer =
       Math.floor(
         Math.fround(
-          Math.fround(Math.fround(share * (POINTS_PER_SERVER / POINTS_PER_HASH)) * Math.fround(servers.length)) +
-            0.0000000001,
+          Math.fround(
+            Math.fround(share * (POINTS_PER_SERVER / POINTS_PER_HASH)) * Math.fround(servers.length),
+          ) + 0.0000000001,
         ),
       ) * POINTS_PER_HASH;
     // libmemcached leaves the default port out of the point names.

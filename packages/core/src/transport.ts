@@ -114,7 +114,10 @@ export type TransportFactory = (servers: readonly string[]) => Transport;
 export function parseServerAddress(address: string): { host: string; port: number; weight: number } {
   const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?(?::(\d+))?$/.exec(address.trim());
   if (!match || match[1] === undefined) {
-    throw new CacheError('ERR_INVALID_OPTION', `invalid server address ${JSON.stringify(address)}: use host:port`);
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `invalid server address ${JSON.stringify(address)}: use host:port`,
+    );
   }
   return {
     host: match[1],
