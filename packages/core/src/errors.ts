@@ -42,6 +42,7 @@ export class CacheError extends Error {
 
   /** `instanceof` that also recognises errors created by another copy of this package. */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass being checked against.
     return hasMarker(value, this.marker);
   }
 
