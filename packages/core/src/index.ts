@@ -1,3 +1,4 @@
+export { MemcachedClient } from './client';
 export {
   CacheError,
   type CacheErrorCode,
@@ -10,6 +11,14 @@ export {
   KeyTrackingDisabledError,
 } from './errors';
 export { createHashRing, type HashRing } from './ketama';
+export type { Key, KeyPrimitive, Namespace } from './key';
+export type {
+  DependentsOptions,
+  InvalidateOptions,
+  MemcachedClientOptions,
+  QueryOptions,
+  SetOptions,
+} from './options';
 export {
   DEFAULT_MAX_ITEM_SIZE,
   MAX_KEY_LENGTH,

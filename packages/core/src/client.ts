@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { Dependencies, type DependencyRecords, dependencyRecords, tokenText } from './dependencies';
+import { decodeEntry, encodeBody, encodeEntry } from './entry-format';
+import { CacheError, InvalidValueError, KeyTrackingDisabledError } from './errors';
+import { assertNamespace, encodeKey, hashedKey, type Key, type Namespace, rawKey } from './key';
+import { KeyTracker } from './key-tracking';
+import { toExptime } from './lifetime';
+import {
+  type DependentsOptions,
+  type InvalidateOptions,
+  type MemcachedClientOptions,
+  type QueryOptions,
+  type ResolvedOptions,
+  resolveOptions,
+  type SetOptions,
+} from './options';
+import { ReadBatcher } from './read-batcher';
+import { parseServerAddress, type Transport } from './transport';
+
+/** What a key resolved to: the memcached key, and the canonical text tracking records keep. */
+interface ResolvedKey {
+  memcachedKey: string;
+  encodedKey: string;
+  ns: Namespace;
+}
+
+/** The parts that live as long as one server list; `servers = [...]` replaces them together. */
+interface Connection {
+  transport: Transport;
+  reads: ReadBatcher;
+  dependencies: Dependencies;
+  tracker: KeyTracker | undefined;
+}
+
+/**
+ * A cache client over one or many memcached servers: hashed or raw keys, namespaces, dependency invalidation,
+ * optional key tracking, statistics. A server that is down costs misses, never exceptions.
+ */
+export class MemcachedClient {
+  /** Unique per client instance; key-tracking records are kept per uid. */
+  readonly uid: string = randomUUID();
+  readonly defaultLifetime: number;
+  readonly defaultNS: Namespace;
+  readonly trackKeys: boolean;
+
+  private readonly options: ResolvedOptions;
+  private connection: Connection;
+
+  constructor(options: MemcachedClientOptions) {
+    if (typeof options?.transport !== 'function') {
+      throw new CacheError(
+        'ERR_NO_TRANSPORT',
+        'no `transport` given: pass `transport: memjsTransport()` (from @lovely-memcached/transport-memjs) for memcached, or `transport: memoryTransport()` (from @lovely-memcached/transport-memory) for tests',
+      );
+    }
+    this.options = resolveOptions(options);
+    assertNamespace(this.options.defaultNS);
+    toExptime(this.options.defaultLifetime, this.options.now()); // rejects a bad default now, not on first set
+    this.defaultLifetime = this.options.defaultLifetime;
+    this.defaultNS = this.options.defaultNS;
+    this.trackKeys = this.options.trackKeys;
+    this.connection = this.connect(this.options.servers);
+  }
+
+  /** The servers in use; assigning a new list reconnects (the old connections are closed). */
+  get servers(): string[] {
+    return [...this.options.servers];
+  }
+
+  set servers(servers: readonly string[]) {
+    const next = this.connect(servers);
+    const previous = this.connection.transport;
+    this.options.servers = [...servers];
+    this.connection = next;
+    // Closing settles the old transport's pending calls; nothing is left to wait for.
+    previous.close().catch(() => {});
+  }
+
+  private connect(servers: readonly string[]): Connection {
+    if (!Array.isArray(servers) || servers.length === 0) {
+      throw new CacheError(
+        'ERR_INVALID_OPTION',
+        '`servers` must be a non-empty array of "host:port" strings',
+      );
+    }
+    for (const server of servers) parseServerAddress(String(server));
+    const transport = this.options.transport(servers);
+    const reads = new ReadBatcher(transport);
+    return {
+      transport,
+      reads,
+      dependencies: new Dependencies(transport, reads),
+      tracker: this.options.trackKeys ? new KeyTracker(transport, reads, this.uid) : undefined,
+    };
+  }
+
+  /** Stores `value`; resolves to the memcached key used, or `null` when no server took it. */
+  async set(key: Key, value: unknown, options: SetOptions = {}): Promise<string | null> {
+    const resolved = this.resolveKey(key, options.ns, options.raw);
+    const exptime = toExptime(options.lifetime ?? this.defaultLifetime, this.options.now());
+    const records = this.dependencyRecords(options.dependencies, resolved.ns);
+    const body = encodeBody(value, options.raw === true);
+    const { transport, dependencies, tracker } = this.connection;
+    this.checkSize(body.body.length, resolved.memcachedKey);
+
+    let stamps: Awaited<ReturnType<Dependencies['stamps']>> = [];
+    if (records.length > 0) {
+      [stamps] = await Promise.all([
+        dependencies.stamps(records),
+        dependencies.index(records, resolved.memcachedKey),
+      ]);
+    }
+    const entry = encodeEntry(body, stamps);
+    this.checkSize(entry.bytes.length, resolved.memcachedKey);
+
+    const [status] = await Promise.all([
+      transport.set(resolved.memcachedKey, entry.bytes, { flags: entry.flags, exptime }),
+      tracker?.track(resolved.memcachedKey, resolved.ns, resolved.encodedKey),
+    ]);
+    if (status === 'too-large') throw this.tooLarge(entry.bytes.length, resolved.memcachedKey);
+    return status === 'stored' ? resolved.memcachedKey : null;
+  }
+
+  /** The stored value, or `options.default` on a miss, an invalidated dependency, or an unreachable server. */
+  async query<T = unknown>(key: Key, options: QueryOptions<T> = {}): Promise<T | undefined> {
+    const { memcachedKey } = this.resolveKey(key, options.ns, options.raw);
+    const { reads } = this.connection;
+    const item = await reads.get(memcachedKey);
+    if (item === undefined) return options.default;
+    const entry = decodeEntry(item, options.raw === true);
+    if (entry === undefined) return options.default;
+    if (entry.stamps.length > 0) {
+      const current = await reads.getMany(entry.stamps.map(([tokenKey]) => tokenKey));
+      for (const [tokenKey, token] of entry.stamps) {
+        if (tokenText(current.get(tokenKey)) !== token) return options.default;
+      }
+    }
+    return entry.value as T;
+  }
+
+  /** Removes the entry for `key` (if given) and every entry set with any of `options.dependencies`. */
+  async invalidate(key?: Key, options: InvalidateOptions = {}): Promise<void> {
+    const ns = this.resolveNamespace(options.ns);
+    const target = key === undefined ? undefined : this.resolveKey(key, options.ns, options.raw);
+    const records = this.dependencyRecords(options.dependencies, ns);
+    const { transport, dependencies } = this.connection;
+    await Promise.all([
+      target && transport.delete(target.memcachedKey),
+      records.length > 0 && dependencies.invalidate(records),
+    ]);
+  }
+
+  /** Flushes every server: all namespaces go. */
+  async invalidateAll(): Promise<void> {
+    await this.connection.transport.flush();
+  }
+
+  /** The original keys live in namespace `ns` (default: `defaultNS`), as stored by every tracking client. */
+  async keys(ns?: Namespace): Promise<Key[]> {
+    const { tracker } = this.connection;
+    if (tracker === undefined) throw new KeyTrackingDisabledError();
+    return tracker.keys(this.resolveNamespace(ns));
+  }
+
+  /** The memcached keys currently tied to `dependency` in the namespace. */
+  async dependents(dependency: unknown, options: DependentsOptions = {}): Promise<string[]> {
+    const [records] = this.dependencyRecords([dependency], this.resolveNamespace(options.ns));
+    return this.connection.dependencies.dependents(records as DependencyRecords);
+  }
+
+  /** `[label, stats]` per reachable server, labelled `host:port (weight)`. */
+  async getStatistics(): Promise<Array<[string, Record<string, string>]>> {
+    const stats = await this.connection.transport.stats();
+    return stats.map(({ server, weight, stats }) => [`${server} (${weight})`, stats]);
+  }
+
+  /** Closes connections; the process can exit afterwards. */
+  async close(): Promise<void> {
+    await this.connection.transport.close();
+  }
+
+  private resolveNamespace(ns: Namespace | undefined): Namespace {
+    return ns === undefined ? this.defaultNS : ns;
+  }
+
+  private resolveKey(key: Key, ns: Namespace | undefined, raw: boolean | undefined): ResolvedKey {
+    const namespace = this.resolveNamespace(ns);
+    if (raw === true) {
+      const memcachedKey = rawKey(key, namespace);
+      return { memcachedKey, encodedKey: JSON.stringify(key), ns: namespace };
+    }
+    assertNamespace(namespace);
+    const encodedKey = encodeKey(key);
+    return { memcachedKey: hashedKey(encodedKey, namespace), encodedKey, ns: namespace };
+  }
+
+  private dependencyRecords(
+    dependencies: readonly unknown[] | undefined,
+    ns: Namespace,
+  ): DependencyRecords[] {
+    if (dependencies === undefined) return [];
+    if (!Array.isArray(dependencies)) {
+      throw new CacheError('ERR_INVALID_OPTION', '`dependencies` must be an array of keys', {
+        context: { dependencies },
+      });
+    }
+    assertNamespace(ns);
+    return [...new Set(dependencies.map(encodeKey))].map((encoded) => dependencyRecords(encoded, ns));
+  }
+
+  private checkSize(size: number, memcachedKey: string): void {
+    if (size > this.connection.transport.capabilities.maxValueSize) throw this.tooLarge(size, memcachedKey);
+  }
+
+  private tooLarge(size: number, memcachedKey: string): InvalidValueError {
+    const limit = this.connection.transport.capabilities.maxValueSize;
+    return new InvalidValueError(
+      'ERR_VALUE_TOO_LARGE',
+      `value of ${size} bytes for key ${memcachedKey} exceeds the server's item size limit (${limit} bytes for the value): store less, or raise memcached's -I limit`,
+      { context: { key: memcachedKey, size, limit } },
+    );
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Dependency (tag) invalidation that is never lost.
+ *
+ * The original kept, per dependency, a list of dependent keys that every `set` read, extended and wrote back:
+ * two concurrent writers lose one another's key, and an evicted list forgets every dependent, so `invalidate`
+ * silently left stale entries behind. Here (the design Symfony Cache uses for tags):
+ *
+ * - every dependency has a version record holding a random token;
+ * - an entry stores the tokens current when it was written; a query checks them against the current tokens
+ *   (one multi-get, batched with concurrent queries) and treats a changed or missing token as a miss;
+ * - `invalidate` deletes the token, so everything written before is dead at once, wherever it lives; a token
+ *   memcached evicted fails the check the same way, so eviction can only cause misses, never stale reads.
+ *
+ * A reverse index per dependency, grown with atomic `append` (no read-modify-write), lists the dependents so
+ * `invalidate` can also free their memory and `dependents()` can list them. It is an optimisation, not the
+ * guarantee: an index lost to eviction only leaves dead entries to expire.
+ */
+import { randomUUID } from 'node:crypto';
+import { flagsOf, Kind, type TokenStamp } from './entry-format';
+import { hashedKey, type Namespace } from './key';
+import type { ReadBatcher } from './read-batcher';
+import type { Transport, TransportItem } from './transport';
+
+const TOKEN_FLAGS = flagsOf(Kind.TOKEN);
+const KEY_LIST_FLAGS = flagsOf(Kind.KEY_LIST);
+/** Every this-many appends to one index by this client, duplicates are squeezed out of it. */
+const COMPACT_EVERY = 64;
+const MAX_TRACKED_INDEXES = 10_000;
+
+const textDecoder = new TextDecoder();
+
+export function tokenText(item: TransportItem | undefined): string | undefined {
+  return item === undefined ? undefined : textDecoder.decode(item.value);
+}
+
+/** The memcached keys of one dependency's records in one namespace. */
+export interface DependencyRecords {
+  tokenKey: string;
+  indexKey: string;
+}
+
+export function dependencyRecords(encodedDependency: string, ns: Namespace): DependencyRecords {
+  // Three-element arrays: no two-element `[ns, key]` of a user's hashed key can encode to the same text.
+  return {
+    tokenKey: hashedKey(`"dependency-token",${encodedDependency}`, ns),
+    indexKey: hashedKey(`"dependents",${encodedDependency}`, ns),
+  };
+}
+
+export class Dependencies {
+  private readonly appendCounts = new Map<string, number>();
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly reads: ReadBatcher,
+  ) {}
+
+  /** The current token of each dependency, creating the missing ones. */
+  async stamps(records: readonly DependencyRecords[]): Promise<TokenStamp[]> {
+    const current = await this.reads.getMany(records.map((r) => r.tokenKey));
+    return Promise.all(
+      records.map(async ({ tokenKey }): Promise<TokenStamp> => {
+        const found = tokenText(current.get(tokenKey));
+        return [tokenKey, found ?? (await this.createToken(tokenKey))];
+      }),
+    );
+  }
+
+  private async createToken(tokenKey: string): Promise<string> {
+    const token = randomUUID();
+    const status = await this.transport.add(tokenKey, Buffer.from(token), { flags: TOKEN_FLAGS });
+    if (status !== 'exists') return token;
+    // Another writer created it first: theirs is the current one. Should it vanish again before we read it
+    // (an invalidation), our own token simply never matches and the entry reads as a miss: safe.
+    return tokenText(await this.transport.get(tokenKey)) ?? token;
+  }
+
+  /** Adds `memcachedKey` to each dependency's reverse index. */
+  async index(records: readonly DependencyRecords[], memcachedKey: string): Promise<void> {
+    const line = Buffer.from(`${memcachedKey} `);
+    await Promise.all(records.map(({ indexKey }) => this.appendToIndex(indexKey, line)));
+  }
+
+  private async appendToIndex(indexKey: string, line: Uint8Array): Promise<void> {
+    let status = await this.transport.append(indexKey, line);
+    if (status === 'not-stored') {
+      status = await this.transport.add(indexKey, line, { flags: KEY_LIST_FLAGS });
+      if (status === 'exists') status = await this.transport.append(indexKey, line);
+    }
+    if (status === 'too-large' || this.countAppend(indexKey)) await this.compactIndex(indexKey);
+  }
+
+  private countAppend(indexKey: string): boolean {
+    if (this.appendCounts.size >= MAX_TRACKED_INDEXES) this.appendCounts.clear();
+    const count = (this.appendCounts.get(indexKey) ?? 0) + 1;
+    this.appendCounts.set(indexKey, count);
+    return count % COMPACT_EVERY === 0;
+  }
+
+  /** Rewrites an index without duplicates, only if nobody appended meanwhile (CAS). */
+  private async compactIndex(indexKey: string): Promise<void> {
+    if (this.transport.cas === undefined) return;
+    const item = await this.transport.get(indexKey);
+    if (item?.cas === undefined) return;
+    const keys = parseKeyList(item.value);
+    const compacted = Buffer.from(keys.map((key) => `${key} `).join(''));
+    if (compacted.length < item.value.length) {
+      await this.transport.cas(indexKey, compacted, item.cas, { flags: KEY_LIST_FLAGS });
+    }
+  }
+
+  /** The memcached keys listed in a dependency's reverse index, without duplicates. */
+  async dependents(records: DependencyRecords): Promise<string[]> {
+    const item = await this.reads.get(records.indexKey);
+    return item === undefined ? [] : parseKeyList(item.value);
+  }
+
+  async invalidate(records: readonly DependencyRecords[]): Promise<void> {
+    await Promise.all(
+      records.flatMap(({ tokenKey, indexKey }) => [
+        // Dropping the token is what makes every earlier entry read as a miss, on any server, at once; the next
+        // writer creates a fresh one. (Deleting, not overwriting: a dependency nothing is tied to stays as it was.)
+        this.transport.delete(tokenKey),
+        this.freeDependents(indexKey),
+      ]),
+    );
+  }
+
+  private async freeDependents(indexKey: string): Promise<void> {
+    const item = await this.transport.get(indexKey);
+    if (item === undefined) return;
+    await this.transport.delete(indexKey);
+    await Promise.all(parseKeyList(item.value).map((key) => this.transport.delete(key)));
+  }
+}
+
+export function parseKeyList(bytes: Uint8Array): string[] {
+  return [...new Set(textDecoder.decode(bytes).split(' ').filter(Boolean))];
+}

@@ -1,0 +1,127 @@
+/**
+ * Keys: validation, the stable encoding that hashed keys are built from, and raw-key checks.
+ *
+ * A `Key` is hashed from a canonical JSON text of `[namespace, key]`: object properties sorted, so
+ * `{a: 1, b: 2}` and `{b: 2, a: 1}` are the same key; JSON keeps `1` and `'1'` apart; and the same text parses
+ * back to the original key, which is how key tracking returns keys as they were given.
+ */
+import { createHash } from 'node:crypto';
+import { InvalidKeyError } from './errors';
+import { MAX_KEY_LENGTH } from './transport';
+
+export type KeyPrimitive = string | number | boolean;
+/** What can be a cache key or a dependency: primitives, and arrays / plain objects of them. */
+export type Key = KeyPrimitive | readonly Key[] | { readonly [property: string]: Key };
+/** `null` is "no namespace". */
+export type Namespace = string | null;
+
+function describe(value: unknown): string {
+  if (typeof value === 'symbol' || typeof value === 'function') return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+function invalidKey(key: unknown, why: string): InvalidKeyError {
+  return new InvalidKeyError(
+    `invalid key ${describe(key)}: ${why}. Keys are strings, finite numbers, booleans, or arrays / plain objects of those.`,
+    { context: { key } },
+  );
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function encodeInto(value: unknown, root: unknown, parents: object[]): string {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw invalidKey(root, `${value} is not a finite number`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (value === null) throw invalidKey(root, 'null cannot be (part of) a key');
+      if (parents.includes(value)) throw invalidKey(root, 'it contains itself');
+      parents.push(value);
+      let text: string;
+      if (Array.isArray(value)) {
+        text = `[${value.map((item) => encodeInto(item, root, parents)).join(',')}]`;
+      } else if (isPlainObject(value)) {
+        const record = value as Record<string, unknown>;
+        const fields = Object.keys(record)
+          .sort()
+          .map((name) => `${JSON.stringify(name)}:${encodeInto(record[name], root, parents)}`);
+        text = `{${fields.join(',')}}`;
+      } else {
+        throw invalidKey(root, `a ${value.constructor?.name ?? 'class'} instance cannot be (part of) a key`);
+      }
+      parents.pop();
+      return text;
+    }
+    default:
+      throw invalidKey(root, `a ${typeof value} cannot be (part of) a key`);
+  }
+}
+
+/** The canonical text of a key; throws `InvalidKeyError` for anything that is not a `Key`. */
+export function encodeKey(key: unknown): string {
+  return encodeInto(key, key, []);
+}
+
+/** The inverse of `encodeKey`. */
+export function decodeKey(text: string): Key {
+  return JSON.parse(text) as Key;
+}
+
+export function assertNamespace(ns: unknown): asserts ns is Namespace {
+  if (ns !== null && typeof ns !== 'string') {
+    throw new InvalidKeyError(
+      `invalid namespace ${describe(ns)}: a namespace is a string, or null for none`,
+      {
+        context: { ns },
+      },
+    );
+  }
+}
+
+export function md5Hex(text: string): string {
+  return createHash('md5').update(text).digest('hex');
+}
+
+/** The memcached key of a hashed (non-raw) key: 32 lowercase hex characters. */
+export function hashedKey(encodedKey: string, ns: Namespace): string {
+  return md5Hex(`[${ns === null ? 'null' : JSON.stringify(ns)},${encodedKey}]`);
+}
+
+// memcached's text protocol splits on spaces and ends lines on CR/LF; the binary protocol takes any bytes, but
+// keys must work for every client, so printable ASCII only (0x21-0x7e).
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+
+/** The memcached key of a raw key: the namespace prepended, checked against memcached's key rules. */
+export function rawKey(key: unknown, ns: unknown): string {
+  if (typeof key !== 'string') {
+    throw new InvalidKeyError(`invalid raw key ${describe(key)}: raw keys must be strings`, {
+      context: { key },
+    });
+  }
+  if (ns !== null && typeof ns !== 'string') {
+    throw new InvalidKeyError(
+      `invalid raw key namespace ${describe(ns)} for key ${describe(key)}: with \`raw: true\` the namespace must be a string`,
+      { context: { key, ns } },
+    );
+  }
+  const full = (ns ?? '') + key;
+  if (full.length === 0 || full.length > MAX_KEY_LENGTH || !PRINTABLE_ASCII.test(full)) {
+    throw new InvalidKeyError(
+      `invalid raw key ${JSON.stringify(full)}: a raw key (namespace included) must be 1-${MAX_KEY_LENGTH} bytes of printable ASCII without spaces or control characters`,
+      { context: { key: full } },
+    );
+  }
+  return full;
+}
