@@ -5,7 +5,7 @@ export default defineConfig({
   resolve: { conditions: ['@lovely-memcached/source'] },
   ssr: { resolve: { conditions: ['@lovely-memcached/source'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
