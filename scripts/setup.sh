@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sourced by test.sh and tour.sh: installs what a fresh machine with Node 20 and npm lacks.
+# Idempotent: each step is skipped when its tool or files are already there.
+
+PNPM_VERSION=10.34.9
+
+ensure_pnpm() {
+  if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+    echo "› installing pnpm $PNPM_VERSION (npm install -g)"
+    npm install -g "pnpm@$PNPM_VERSION" --silent >/dev/null
+  fi
+}
+
+ensure_memcached() {
+  command -v memcached >/dev/null 2>&1 && return 0
+  echo "› installing memcached from the OS packages (apt-get install -y memcached)"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq memcached >/dev/null
+}
+
+ensure_dependencies() {
+  echo "› installing dependencies from the lockfile (pnpm install --frozen-lockfile)"
+  pnpm install --frozen-lockfile --reporter=silent
+}

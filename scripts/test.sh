@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Every test: installs pnpm, memcached and the dependencies when missing, builds every package, then runs the
+# unit, contract and integration tests (integration tests start their own memcached on free loopback ports).
+# Ends with one line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+ensure_pnpm
+ensure_memcached
+ensure_dependencies
+
+echo "› building every package (turbo run build)"
+pnpm turbo run build --output-logs=errors-only
+
+echo "› running every test (vitest)"
+mkdir -p .test-results
+status=0
+pnpm vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json "$@" || status=$?
+node scripts/test-summary.mjs .test-results/vitest.json
+exit "$status"
