@@ -16,6 +16,7 @@
  * guarantee: an index lost to eviction only leaves dead entries to expire.
  */
 import { randomUUID } from 'node:crypto';
+import { appendOrCreate } from './append-record';
 import { flagsOf, Kind, type TokenStamp } from './entry-format';
 import { hashedKey, type Namespace } from './key';
 import type { ReadBatcher } from './read-batcher';
@@ -82,12 +83,8 @@ export class Dependencies {
   }
 
   private async appendToIndex(indexKey: string, line: Uint8Array): Promise<void> {
-    let status = await this.transport.append(indexKey, line);
-    if (status === 'not-stored') {
-      status = await this.transport.add(indexKey, line, { flags: KEY_LIST_FLAGS });
-      if (status === 'exists') status = await this.transport.append(indexKey, line);
-    }
-    if (status === 'too-large' || this.countAppend(indexKey)) await this.compactIndex(indexKey);
+    const status = await appendOrCreate(this.transport, indexKey, line, KEY_LIST_FLAGS);
+    if (status === 'full' || this.countAppend(indexKey)) await this.compactIndex(indexKey);
   }
 
   private countAppend(indexKey: string): boolean {

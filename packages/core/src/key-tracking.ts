@@ -11,6 +11,7 @@
  * compaction never erases a line appended while it ran.
  */
 
+import { appendOrCreate } from './append-record';
 import { flagsOf, Kind } from './entry-format';
 import { decodeKey, type Key, type Namespace } from './key';
 import type { ReadBatcher } from './read-batcher';
@@ -65,7 +66,6 @@ function latestLines(lines: readonly TrackedLine[]): Map<string, TrackedLine> {
 
 export class KeyTracker {
   private readonly recordKey: string;
-  private registered = false;
   private appendsSinceCompaction = 0;
 
   constructor(
@@ -79,15 +79,11 @@ export class KeyTracker {
   async track(memcachedKey: string, ns: Namespace, encodedKey: string): Promise<void> {
     const nsText = ns === null ? 'null' : JSON.stringify(ns);
     const line = Buffer.from(`[${JSON.stringify(memcachedKey)},${nsText},${encodedKey}]\n`);
-    if (!this.registered) await this.register();
-    let status = await this.transport.append(this.recordKey, line);
-    if (status === 'not-stored') {
-      // No record: first write, or the servers were flushed (then the registry is gone too).
-      status = await this.transport.add(this.recordKey, line, { flags: RECORD_FLAGS });
-      if (status === 'exists') status = await this.transport.append(this.recordKey, line);
-      else if (status === 'stored') await this.register();
-    }
-    if (status === 'too-large') {
+    const status = await appendOrCreate(this.transport, this.recordKey, line, RECORD_FLAGS);
+    if (status === 'created') {
+      // A new record: our first write, or the servers were flushed (and the registry with them).
+      await this.register();
+    } else if (status === 'full') {
       await this.compact(this.recordKey, undefined);
       await this.transport.append(this.recordKey, line);
     } else if (++this.appendsSinceCompaction >= COMPACT_OWN_EVERY) {
@@ -97,13 +93,7 @@ export class KeyTracker {
   }
 
   private async register(): Promise<void> {
-    const line = Buffer.from(`${this.uid}\n`);
-    let status = await this.transport.append(REGISTRY_KEY, line);
-    if (status === 'not-stored') {
-      status = await this.transport.add(REGISTRY_KEY, line, { flags: REGISTRY_FLAGS });
-      if (status === 'exists') status = await this.transport.append(REGISTRY_KEY, line);
-    }
-    this.registered = status === 'stored';
+    await appendOrCreate(this.transport, REGISTRY_KEY, Buffer.from(`${this.uid}\n`), REGISTRY_FLAGS);
   }
 
   /** The original keys live in namespace `ns`, as recorded by every tracking client. */

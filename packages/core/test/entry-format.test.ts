@@ -19,7 +19,13 @@ describe('values', () => {
     ['null', null],
     ['nested objects', { a: { b: [1, { c: 'd' }] } }],
     ['a Date', new Date(Date.UTC(2020, 1, 2))],
-    ['a Map', new Map<unknown, unknown>([[1, 'a'], ['b', { c: 2 }]])],
+    [
+      'a Map',
+      new Map<unknown, unknown>([
+        [1, 'a'],
+        ['b', { c: 2 }],
+      ]),
+    ],
     ['a Set', new Set([1, 'two', 3n])],
     ['a BigInt', 2n ** 70n],
     ['a Uint8Array', new Uint8Array([0, 1, 255])],
@@ -118,7 +124,10 @@ describe('what is not ours reads as a miss', () => {
     ['garbage with our JSON flag', { value: Buffer.from('{not json'), flags: flagsOf(Kind.JSON) }],
     ['garbage with our v8 flag', { value: Buffer.from('garbage'), flags: flagsOf(Kind.V8) }],
     ['a truncated stamp header', { value: Buffer.from([0, 0, 0, 99, 1]), flags: flagsOf(Kind.JSON, true) }],
-    ['a stamp header that is not a list', { value: Buffer.from('\0\0\0\x02{}1'), flags: flagsOf(Kind.JSON, true) }],
+    [
+      'a stamp header that is not a list',
+      { value: Buffer.from('\0\0\0\x02{}1'), flags: flagsOf(Kind.JSON, true) },
+    ],
     ['an empty item', { value: new Uint8Array(0), flags: flagsOf(Kind.V8) }],
     ['our bookkeeping kinds', { value: Buffer.from('a b'), flags: flagsOf(Kind.KEY_LIST) }],
   ])('%s', (_, item) => {

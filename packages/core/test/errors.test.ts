@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CacheError, errors, InvalidKeyError, InvalidValueError, KeyTrackingDisabledError } from '../src/errors';
+import {
+  CacheError,
+  errors,
+  InvalidKeyError,
+  InvalidValueError,
+  KeyTrackingDisabledError,
+} from '../src/errors';
 
 describe('errors', () => {
   it('carry a code, a prefixed message, context and cause', () => {

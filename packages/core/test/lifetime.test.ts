@@ -19,7 +19,9 @@ describe('lifetimes', () => {
     'rejects %s with ERR_INVALID_LIFETIME',
     (lifetime) => {
       expect(() => toExptime(lifetime, NOW)).toThrow(CacheError);
-      expect(() => toExptime(lifetime, NOW)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_LIFETIME' }));
+      expect(() => toExptime(lifetime, NOW)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_LIFETIME' }),
+      );
     },
   );
 });

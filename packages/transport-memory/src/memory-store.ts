@@ -175,6 +175,11 @@ export class MemoryStore {
     return stats;
   }
 
+  /** The keys held, least recently used first (expired ones not yet reclaimed included), for tests. */
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+
   /** Number of items held, expired ones not yet reclaimed included (like memcached's curr_items). */
   get size(): number {
     return this.items.size;
