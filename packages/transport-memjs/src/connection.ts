@@ -1,0 +1,157 @@
+/**
+ * One socket to one memcached server, with requests matched to replies by their opaque number.
+ *
+ * memjs can leave a promise unsettled forever in three ways (measured with memjs 1.3.2): a socket closed while a
+ * request is pending, a new socket wiped by the old socket's late close handler, and a partial reply that
+ * poisons the read buffer so every later request times out. Here a connection is used once: anything that goes
+ * wrong (an error, a close with requests pending, a reply that is not a memcached reply, a missed deadline)
+ * breaks it for good — its socket destroyed, its buffer dropped, every pending request settled as failed — and
+ * the next request gets a new connection. State lives on the connection object, so an old socket's handlers can
+ * only ever touch the old connection.
+ */
+import { connect, type Socket } from 'node:net';
+import { parseResponse, RESPONSE_MAGIC, type Response, Status, saslPlainRequest } from './protocol';
+
+/** Handles one reply; returns true when the request is complete (multi-reply requests return false until then). */
+export type ReplyHandler = (response: Response) => boolean;
+
+interface Pending {
+  onReply: ReplyHandler;
+  onFail: () => void;
+  deadline: number;
+}
+
+export interface ConnectionSettings {
+  host: string;
+  port: number;
+  timeout: number;
+  username: string | undefined;
+  password: string | undefined;
+}
+
+export type BreakReason =
+  | 'connect'
+  | 'timeout'
+  | 'closed'
+  | 'idle-closed'
+  | 'garbage'
+  | 'auth'
+  | 'closed-by-client';
+
+export class Connection {
+  broken = false;
+  /** Requests written before the socket could take them (SASL not yet done). */
+  private held: Buffer[] | undefined;
+  private readonly socket: Socket;
+  private readonly pending = new Map<number, Pending>();
+  private readBuffer: Buffer | undefined;
+  private nextOpaque = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly settings: ConnectionSettings,
+    private readonly onBreak: (reason: BreakReason, connection: Connection) => void,
+  ) {
+    this.socket = connect({ host: settings.host, port: settings.port, noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    this.socket.on('error', () => this.break(this.socket.connecting ? 'connect' : this.closedReason()));
+    this.socket.on('close', () => this.break(this.closedReason()));
+    if (settings.username !== undefined && settings.password !== undefined) this.authenticate();
+  }
+
+  send(build: (opaque: number) => Buffer, onReply: ReplyHandler, onFail: () => void): void {
+    if (this.broken) {
+      onFail();
+      return;
+    }
+    this.nextOpaque = (this.nextOpaque + 1) >>> 0;
+    const opaque = this.nextOpaque;
+    this.pending.set(opaque, { onReply, onFail, deadline: performance.now() + this.settings.timeout });
+    const bytes = build(opaque);
+    if (this.held) this.held.push(bytes);
+    else this.socket.write(bytes);
+    if (this.timer === undefined) this.arm(this.settings.timeout);
+  }
+
+  close(): void {
+    this.break('closed-by-client');
+  }
+
+  private closedReason(): BreakReason {
+    return this.pending.size === 0 ? 'idle-closed' : 'closed';
+  }
+
+  private authenticate(): void {
+    this.held = [];
+    this.nextOpaque = (this.nextOpaque + 1) >>> 0;
+    const opaque = this.nextOpaque;
+    this.pending.set(opaque, {
+      deadline: performance.now() + this.settings.timeout,
+      onFail: () => {},
+      onReply: (response) => {
+        if (response.header.status !== Status.OK) {
+          // Settle everything before reporting, so no caller waits on a connection that cannot serve it.
+          queueMicrotask(() => this.break('auth'));
+          return true;
+        }
+        const held = this.held ?? [];
+        this.held = undefined;
+        for (const bytes of held) this.socket.write(bytes);
+        return true;
+      },
+    });
+    this.socket.write(saslPlainRequest(this.settings.username ?? '', this.settings.password ?? '', opaque));
+    if (this.timer === undefined) this.arm(this.settings.timeout);
+  }
+
+  /** One timer per connection, armed for the oldest pending request (replies come back in request order). */
+  private arm(delay: number): void {
+    this.timer = setTimeout(() => this.checkDeadlines(), Math.max(1, delay));
+    this.timer.unref();
+  }
+
+  private checkDeadlines(): void {
+    this.timer = undefined;
+    const oldest = this.pending.values().next().value as Pending | undefined;
+    if (oldest === undefined) return;
+    const left = oldest.deadline - performance.now();
+    if (left <= 0) this.break('timeout');
+    else this.arm(left);
+  }
+
+  private receive(chunk: Buffer): void {
+    let data = this.readBuffer === undefined ? chunk : Buffer.concat([this.readBuffer, chunk]);
+    for (;;) {
+      if (data.length > 0 && data[0] !== RESPONSE_MAGIC) {
+        this.break('garbage');
+        return;
+      }
+      const response = parseResponse(data);
+      if (response === undefined) break;
+      const pending = this.pending.get(response.header.opaque);
+      // Opaques are never reused on a connection: a reply nobody asked for means we are out of step.
+      if (pending === undefined) {
+        this.break('garbage');
+        return;
+      }
+      data = data.subarray(24 + response.header.totalBodyLength);
+      if (pending.onReply(response)) this.pending.delete(response.header.opaque);
+      if (this.broken) return;
+    }
+    this.readBuffer = data.length === 0 ? undefined : data;
+  }
+
+  private break(reason: BreakReason): void {
+    if (this.broken) return;
+    this.broken = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.socket.destroy();
+    this.readBuffer = undefined;
+    this.held = undefined;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const request of pending) request.onFail();
+    this.onBreak(reason, this);
+  }
+}

@@ -1,0 +1,2 @@
+export { memjsTransport } from './memjs-transport';
+export type { MemjsTransportEvent, MemjsTransportOptions } from './options';

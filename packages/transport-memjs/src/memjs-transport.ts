@@ -1,0 +1,267 @@
+/**
+ * `memjsTransport()`: real memcached through memjs's binary protocol encoding, with the connection lifecycle,
+ * request matching, deadlines, flags, routing and batching owned here (see connection.ts for why).
+ *
+ * Keys are routed by libmemcached-compatible weighted ketama, so several servers share keys the way other
+ * memcached clients do, and a down server costs only its own keys.
+ */
+import {
+  CacheError,
+  createHashRing,
+  MAX_KEY_LENGTH,
+  parseServerAddress,
+  type ServerStats,
+  type StoreOptions,
+  type StoreStatus,
+  TRANSPORT_SPECIFICATION_VERSION,
+  type Transport,
+  type TransportFactory,
+  type TransportItem,
+} from '@lovely-memcached/core';
+import type { Connection, ReplyHandler } from './connection';
+import { type MemjsTransportOptions, resolveMemjsOptions } from './options';
+import {
+  incrementRequest,
+  keyRequest,
+  multiGetRequest,
+  Op,
+  type Response,
+  Status,
+  simpleRequest,
+  storageRequest,
+  touchRequest,
+} from './protocol';
+import { ServerHealth } from './server-health';
+
+/** memcached's per-item header (59 bytes) plus the longest key: a value this size always fits. */
+const ITEM_OVERHEAD = 59;
+
+// memcached drops the connection on keys it cannot parse; refuse them before they reach the wire.
+const VALID_KEY = /^[\x21-\x7e]+$/;
+
+function checkKey(key: string): void {
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH || !VALID_KEY.test(key)) {
+    throw new CacheError(
+      'ERR_INVALID_KEY',
+      `invalid memcached key ${JSON.stringify(key)}: 1-${MAX_KEY_LENGTH} bytes of printable ASCII`,
+      { context: { key } },
+    );
+  }
+}
+
+function storeStatus(response: Response): StoreStatus {
+  switch (response.header.status) {
+    case Status.OK:
+      return 'stored';
+    case Status.KEY_EXISTS:
+      return 'exists';
+    case Status.KEY_NOT_FOUND:
+      return 'not-found';
+    case Status.NOT_STORED:
+      return 'not-stored';
+    case Status.VALUE_TOO_LARGE:
+      return 'too-large';
+    default:
+      return 'unavailable';
+  }
+}
+
+function toItem(response: Response): TransportItem {
+  return {
+    value: response.val,
+    flags: response.extras.length >= 4 ? response.extras.readUInt32BE(0) : 0,
+    cas: response.header.cas.readBigUInt64BE(0),
+  };
+}
+
+export function memjsTransport(options: MemjsTransportOptions = {}): TransportFactory {
+  const resolved = resolveMemjsOptions(options);
+
+  return (servers: readonly string[]): Transport => {
+    const parsed = servers.map(parseServerAddress);
+    const health = parsed.map(
+      ({ host, port }) => new ServerHealth(`${host}:${port}`, host.replace(/^\[|\]$/g, ''), port, resolved),
+    );
+    const ring = createHashRing(servers);
+    const single = health.length === 1 ? health[0] : undefined;
+    const route = (key: string): ServerHealth => single ?? (health[ring.serverFor(key)] as ServerHealth);
+
+    /** One request for `key`'s server: `fallback` when it is down or the request fails. */
+    function call<T>(
+      key: string,
+      build: (opaque: number) => Buffer,
+      read: (r: Response) => T,
+      fallback: T,
+    ): Promise<T> {
+      checkKey(key);
+      return onConnection(route(key).acquire(), build, read, fallback);
+    }
+
+    function onConnection<T>(
+      connection: Connection | undefined,
+      build: (opaque: number) => Buffer,
+      read: (r: Response) => T,
+      fallback: T,
+    ): Promise<T> {
+      if (connection === undefined) return Promise.resolve(fallback);
+      return new Promise<T>((resolve) => {
+        connection.send(
+          build,
+          (response) => {
+            resolve(read(response));
+            return true;
+          },
+          () => resolve(fallback),
+        );
+      });
+    }
+
+    function store(
+      op: number,
+      key: string,
+      value: Uint8Array,
+      { flags = 0, exptime = 0 }: StoreOptions,
+      cas?: bigint,
+    ) {
+      return call<StoreStatus>(
+        key,
+        (opaque) => storageRequest(op, key, value, flags, exptime, opaque, cas),
+        storeStatus,
+        'unavailable',
+      );
+    }
+
+    /** One request to every reachable server; servers that are down or fail are left out of the answer. */
+    function askEveryServer<T>(
+      build: (opaque: number) => Buffer,
+      handle: (server: ServerHealth, index: number, resolve: (answer: T) => void) => ReplyHandler,
+    ): Promise<T[]> {
+      return Promise.all(
+        health.map(
+          (server, index) =>
+            new Promise<T | undefined>((resolve) => {
+              const connection = server.acquire();
+              if (connection === undefined) return resolve(undefined);
+              connection.send(build, handle(server, index, resolve), () => resolve(undefined));
+            }),
+        ),
+      ).then((answers) => answers.filter((answer): answer is Awaited<T> => answer !== undefined));
+    }
+
+    return {
+      specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
+      name: 'memjs',
+      capabilities: {
+        cas: true,
+        multiGet: true,
+        maxValueSize: resolved.maxItemSize - ITEM_OVERHEAD - MAX_KEY_LENGTH,
+      },
+
+      get(key) {
+        return call(
+          key,
+          (opaque) => keyRequest(Op.GET, key, opaque),
+          (r) => (r.header.status === Status.OK ? toItem(r) : undefined),
+          undefined,
+        );
+      },
+
+      getMulti(keys) {
+        const found = new Map<string, TransportItem>();
+        const byServer = new Map<ServerHealth, string[]>();
+        for (const key of keys) {
+          checkKey(key);
+          const server = route(key);
+          const list = byServer.get(server);
+          if (list === undefined) byServer.set(server, [key]);
+          else list.push(key);
+        }
+        const batches = [...byServer].map(([server, serverKeys]) => {
+          const connection = server.acquire();
+          if (connection === undefined) return undefined;
+          return new Promise<void>((resolve) => {
+            const onReply: ReplyHandler = (response) => {
+              if (response.header.opcode === Op.NOOP) {
+                resolve();
+                return true;
+              }
+              if (response.header.status === Status.OK)
+                found.set(response.key.toString('latin1'), toItem(response));
+              return false;
+            };
+            // On failure, the keys of that server are simply missing: error isolation per server.
+            connection.send((opaque) => multiGetRequest(serverKeys, opaque), onReply, resolve);
+          });
+        });
+        return Promise.all(batches).then(() => found);
+      },
+
+      set: (key, value, opts = {}) => store(Op.SET, key, value, opts),
+      add: (key, value, opts = {}) => store(Op.ADD, key, value, opts),
+      cas: (key, value, cas, opts = {}) => store(Op.SET, key, value, opts, cas),
+
+      append(key, value) {
+        return call(key, (opaque) => keyRequest(Op.APPEND, key, opaque, value), storeStatus, 'unavailable');
+      },
+
+      delete(key) {
+        return call(
+          key,
+          (opaque) => keyRequest(Op.DELETE, key, opaque),
+          (r) => r.header.status === Status.OK,
+          false,
+        );
+      },
+
+      incr(key, delta) {
+        return call(
+          key,
+          (opaque) => incrementRequest(key, BigInt(delta), opaque),
+          (r) => (r.header.status === Status.OK ? r.val.readBigUInt64BE(0) : undefined),
+          undefined,
+        );
+      },
+
+      touch(key, exptime) {
+        return call(
+          key,
+          (opaque) => touchRequest(key, exptime, opaque),
+          (r) => r.header.status === Status.OK,
+          false,
+        );
+      },
+
+      async flush() {
+        await askEveryServer<true>(
+          (opaque) => simpleRequest(Op.FLUSH, opaque),
+          (_server, _index, resolve) => () => {
+            resolve(true);
+            return true;
+          },
+        );
+      },
+
+      stats() {
+        return askEveryServer<ServerStats>(
+          (opaque) => simpleRequest(Op.STAT, opaque),
+          (server, index, resolve) => {
+            const stats: Record<string, string> = {};
+            return (response) => {
+              // Every statistic is one reply; an empty key ends the list.
+              if (response.header.keyLength === 0) {
+                resolve({ server: server.address, weight: parsed[index]?.weight ?? 1, stats });
+                return true;
+              }
+              stats[response.key.toString()] = response.val.toString();
+              return false;
+            };
+          },
+        );
+      },
+
+      async close() {
+        for (const server of health) server.close();
+      },
+    };
+  };
+}

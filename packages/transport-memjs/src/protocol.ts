@@ -1,0 +1,122 @@
+/**
+ * memcached's binary protocol, encoded and parsed by memjs's own building blocks (`Utils.makeRequestBuffer`,
+ * `Utils.parseMessage`). What memjs's Client gets wrong is done here instead: flags are written (memjs
+ * hard-codes them to zero), CAS is sent, increments are 64-bit, and an expiry is never negative.
+ */
+import { Utils } from 'memjs';
+
+export const Op = {
+  GET: 0x00,
+  SET: 0x01,
+  ADD: 0x02,
+  DELETE: 0x04,
+  INCREMENT: 0x05,
+  FLUSH: 0x08,
+  NOOP: 0x0a,
+  GETKQ: 0x0d,
+  APPEND: 0x0e,
+  STAT: 0x10,
+  TOUCH: 0x1c,
+  SASL_AUTH: 0x21,
+} as const;
+
+export const Status = {
+  OK: 0x00,
+  KEY_NOT_FOUND: 0x01,
+  KEY_EXISTS: 0x02,
+  VALUE_TOO_LARGE: 0x03,
+  NOT_STORED: 0x05,
+  NON_NUMERIC: 0x06,
+  AUTH_ERROR: 0x20,
+} as const;
+
+export const RESPONSE_MAGIC = 0x81;
+
+export interface Response {
+  header: {
+    magic: number;
+    opcode: number;
+    status: number;
+    opaque: number;
+    keyLength: number;
+    totalBodyLength: number;
+    cas: Buffer;
+  };
+  key: Buffer;
+  extras: Buffer;
+  val: Buffer;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A view on the same memory (Buffer.from(uint8array) would copy). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** One complete response at the start of `data`, or undefined when more bytes are needed. */
+export function parseResponse(data: Buffer): Response | undefined {
+  return (Utils.parseMessage(data) as Response | false) || undefined;
+}
+
+/**
+ * memcached reads exptimes over 30 days as absolute times, and the binary protocol has no negative ones: an
+ * absolute time long past (30 days + 1 s after the epoch) is how "already expired" is said.
+ */
+function wireExptime(exptime: number): number {
+  return exptime < 0 ? 2_592_001 : exptime;
+}
+
+export function request(op: number, key: string, extras: Buffer, value: Buffer, opaque: number): Buffer {
+  return Utils.makeRequestBuffer(op, key, extras, value, opaque);
+}
+
+export function storageRequest(
+  op: number,
+  key: string,
+  value: Uint8Array,
+  flags: number,
+  exptime: number,
+  opaque: number,
+  cas?: bigint,
+): Buffer {
+  const extras = Buffer.allocUnsafe(8);
+  extras.writeUInt32BE(flags >>> 0, 0);
+  extras.writeUInt32BE(wireExptime(exptime), 4);
+  const buffer = request(op, key, extras, asBuffer(value), opaque);
+  if (cas !== undefined) buffer.writeBigUInt64BE(cas, 16);
+  return buffer;
+}
+
+export function keyRequest(op: number, key: string, opaque: number, value: Uint8Array = EMPTY): Buffer {
+  return request(op, key, EMPTY, asBuffer(value), opaque);
+}
+
+export function incrementRequest(key: string, delta: bigint, opaque: number): Buffer {
+  const extras = Buffer.alloc(20);
+  extras.writeBigUInt64BE(BigInt.asUintN(64, delta), 0);
+  // Initial value 0 with exptime 0xffffffff: fail when the item is absent, like the text protocol's incr.
+  extras.writeUInt32BE(0xffff_ffff, 16);
+  return request(Op.INCREMENT, key, extras, EMPTY, opaque);
+}
+
+export function touchRequest(key: string, exptime: number, opaque: number): Buffer {
+  const extras = Buffer.allocUnsafe(4);
+  extras.writeUInt32BE(wireExptime(exptime), 0);
+  return request(Op.TOUCH, key, extras, EMPTY, opaque);
+}
+
+/** GETKQ for every key (misses stay silent), then a NOOP whose reply closes the batch. */
+export function multiGetRequest(keys: readonly string[], opaque: number): Buffer {
+  const parts = keys.map((key) => request(Op.GETKQ, key, EMPTY, EMPTY, opaque));
+  parts.push(request(Op.NOOP, '', EMPTY, EMPTY, opaque));
+  return Buffer.concat(parts);
+}
+
+export function simpleRequest(op: number, opaque: number): Buffer {
+  return request(op, '', EMPTY, EMPTY, opaque);
+}
+
+export function saslPlainRequest(username: string, password: string, opaque: number): Buffer {
+  return request(Op.SASL_AUTH, 'PLAIN', EMPTY, Buffer.from(`\0${username}\0${password}`), opaque);
+}

@@ -1,0 +1,108 @@
+/**
+ * One server as the transport sees it: its current connection, and whether it is up.
+ *
+ * A server whose connection breaks (refused, timed out, closed mid-request, garbled) is marked down: calls for
+ * its keys then resolve at once instead of each waiting out a deadline. In the background a probe connects and
+ * sends a NOOP every `probeInterval`; the first one answered brings the server back, and its connection is
+ * the one the next calls use.
+ */
+import { type BreakReason, Connection, type ConnectionSettings } from './connection';
+import type { ResolvedMemjsOptions } from './options';
+import { Op, simpleRequest } from './protocol';
+
+export class ServerHealth {
+  private connection: Connection | undefined;
+  private down = false;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly settings: ConnectionSettings;
+
+  constructor(
+    readonly address: string,
+    host: string,
+    port: number,
+    private readonly options: ResolvedMemjsOptions,
+  ) {
+    this.settings = {
+      host,
+      port,
+      timeout: options.timeout,
+      username: options.username,
+      password: options.password,
+    };
+  }
+
+  get isDown(): boolean {
+    return this.down;
+  }
+
+  /** A live connection, or undefined while the server is down (or the transport closed). */
+  acquire(): Connection | undefined {
+    if (this.down || this.closed) return undefined;
+    if (this.connection === undefined || this.connection.broken) {
+      this.connection = new Connection(this.settings, (reason, broken) => this.onBreak(reason, broken));
+    }
+    return this.connection;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.probeTimer !== undefined) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.connection?.close();
+    this.connection = undefined;
+  }
+
+  private onBreak(reason: BreakReason, broken: Connection): void {
+    if (broken === this.connection) this.connection = undefined;
+    // An idle socket closed by the server (a restart, an idle timeout) is simply replaced on the next call;
+    // everything else means the server cannot serve us now.
+    if (reason === 'closed-by-client' || reason === 'idle-closed' || this.closed) return;
+    if (reason === 'auth') {
+      this.options.onEvent({
+        type: 'auth-failed',
+        server: this.address,
+        username: this.settings.username ?? '',
+      });
+    }
+    this.markDown(reason);
+  }
+
+  private markDown(reason: BreakReason): void {
+    if (this.down) return;
+    this.down = true;
+    this.options.onEvent({ type: 'server-down', server: this.address, reason });
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    if (this.closed) return;
+    this.probeTimer = setTimeout(() => this.probe(), this.options.probeInterval);
+    this.probeTimer.unref();
+  }
+
+  private probe(): void {
+    this.probeTimer = undefined;
+    if (this.closed) return;
+    let answered = false;
+    const probe = new Connection(this.settings, (reason, broken) => {
+      if (answered) this.onBreak(reason, broken);
+      else if (!this.closed) this.scheduleProbe();
+    });
+    probe.send(
+      (opaque) => simpleRequest(Op.NOOP, opaque),
+      () => {
+        answered = true;
+        if (this.closed) {
+          probe.close();
+          return true;
+        }
+        this.connection = probe;
+        this.down = false;
+        this.options.onEvent({ type: 'server-up', server: this.address });
+        return true;
+      },
+      () => {},
+    );
+  }
+}

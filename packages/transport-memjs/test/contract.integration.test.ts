@@ -1,0 +1,20 @@
+import { describeTransportContract, freePort, type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
+import { afterAll } from 'vitest';
+import { memjsTransport } from '../src';
+
+let server: RunningMemcached | undefined;
+afterAll(async () => {
+  await server?.stop();
+});
+
+describeTransportContract(
+  'memjs against a real memcached',
+  async () => {
+    server = await startMemcached();
+    return memjsTransport()(server.servers);
+  },
+  {
+    makeUnreachableTransport: async () => memjsTransport({ timeout: 300 })([`127.0.0.1:${await freePort()}`]),
+    unreachableDeadlineMs: 1000,
+  },
+);
