@@ -1,4 +1,9 @@
-import { describeTransportContract, freePort, type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
+import {
+  describeTransportContract,
+  freePort,
+  type RunningMemcached,
+  startMemcached,
+} from '@lovely-memcached/testing';
 import { afterAll } from 'vitest';
 import { memjsTransport } from '../src';
 
