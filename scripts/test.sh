@@ -3,6 +3,7 @@
 # unit, contract and integration tests (integration tests start their own memcached on free loopback ports).
 # Ends with one line: "N passed, N failed".
 set -euo pipefail
+export TURBO_TELEMETRY_DISABLED=1
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 

@@ -1,0 +1,98 @@
+/**
+ * A small realistic use: an HTTP server caching rendered pages, each tied by dependencies to the records it
+ * shows, and invalidating them when a record changes.
+ *
+ *   GET /users/:id   one user's page        (depends on user:<id>)
+ *   GET /team        every user in a list   (depends on each user:<id> shown)
+ *   PUT /users/:id   change a user's name   (invalidates every page showing that user)
+ *
+ * Run it: `pnpm --filter @lovely-memcached/examples http` (MEMCACHED_SERVERS=host:port for real memcached).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { MemcachedClient } from '@lovely-memcached/core';
+import { memjsTransport } from '@lovely-memcached/transport-memjs';
+import { memoryTransport } from '@lovely-memcached/transport-memory';
+
+export interface User {
+  id: string;
+  name: string;
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  let body = '';
+  for await (const chunk of request) body += chunk;
+  return body;
+}
+
+/** The server; `users` is the "database", `cache` any MemcachedClient. Renders count how often pages were built. */
+export function createPagesServer(
+  cache: MemcachedClient,
+  users: Map<string, User>,
+): Server & { renders: number } {
+  const server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const userMatch = /^\/users\/([\w-]+)$/.exec(url.pathname);
+
+    const page = async (key: string, dependencies: string[], render: () => string) => {
+      let html = await cache.query<string>(key, { ns: 'pages' });
+      response.setHeader('x-cache', html === undefined ? 'miss' : 'hit');
+      if (html === undefined) {
+        html = render();
+        server.renders++;
+        await cache.set(key, html, { ns: 'pages', lifetime: 300, dependencies });
+      }
+      response.setHeader('content-type', 'text/html; charset=utf-8');
+      response.end(html);
+    };
+
+    if (request.method === 'GET' && url.pathname === '/team') {
+      const all = [...users.values()];
+      return page(
+        '/team',
+        all.map((u) => `user:${u.id}`),
+        () => `<ul>${all.map((u) => `<li>${escapeHtml(u.name)}</li>`).join('')}</ul>`,
+      );
+    }
+    if (userMatch?.[1] !== undefined) {
+      const id = userMatch[1];
+      const user = users.get(id);
+      if (user === undefined) {
+        response.statusCode = 404;
+        return response.end('no such user');
+      }
+      if (request.method === 'PUT') {
+        user.name = await readBody(request);
+        // Every page that shows this user goes, on every server, for every process sharing them.
+        await cache.invalidate(undefined, { ns: 'pages', dependencies: [`user:${id}`] });
+        response.statusCode = 204;
+        return response.end();
+      }
+      return page(`/users/${id}`, [`user:${id}`], () => `<h1>${escapeHtml(user.name)}</h1>`);
+    }
+    response.statusCode = 404;
+    response.end('not found');
+  }) as Server & { renders: number };
+  server.renders = 0;
+  return server;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const servers = process.env.MEMCACHED_SERVERS?.split(',').filter(Boolean);
+  const cache = new MemcachedClient(
+    servers ? { transport: memjsTransport(), servers } : { transport: memoryTransport() },
+  );
+  const users = new Map<string, User>([
+    ['42', { id: '42', name: 'Ada' }],
+    ['7', { id: '7', name: 'Alan' }],
+  ]);
+  const server = createPagesServer(cache, users);
+  server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 3000;
+    console.log(`pages at http://127.0.0.1:${port}/team and /users/42 — change one with:`);
+    console.log(`  curl -X PUT --data 'Ada Lovelace' http://127.0.0.1:${port}/users/42`);
+  });
+}

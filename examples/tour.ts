@@ -1,0 +1,209 @@
+/**
+ * A tour of lovely-memcached: every feature, printing what it does and what came back.
+ *
+ *   npm run tour                                       # in memory
+ *   MEMCACHED_SERVERS=127.0.0.1:11211 npm run tour     # against real memcached (comma-separated host:port)
+ */
+import { inspect } from 'node:util';
+import {
+  type InvalidKeyError,
+  type KeyTrackingDisabledError,
+  MemcachedClient,
+  type MemcachedClientOptions,
+  type TransportFactory,
+} from '@lovely-memcached/core';
+import { InvalidateCacheEvent, InvalidationBus, invalidateCache } from '@lovely-memcached/events';
+import { memjsTransport } from '@lovely-memcached/transport-memjs';
+import { memoryTransport } from '@lovely-memcached/transport-memory';
+
+const configured = process.env.MEMCACHED_SERVERS?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const real = configured !== undefined && configured.length > 0;
+
+// In memory, time is a dial we can turn; against memcached we really wait.
+let clockOffset = 0;
+const memory = memoryTransport({ now: () => Date.now() + clockOffset });
+const transport: TransportFactory = real ? memjsTransport({ timeout: 300 }) : memory;
+const servers = real ? configured : ['127.0.0.1:11211'];
+const elapse = async (ms: number) => {
+  if (real) await new Promise((resolve) => setTimeout(resolve, ms));
+  else clockOffset += ms;
+};
+
+const show = (value: unknown) =>
+  inspect(value, { depth: 4, breakLength: Number.POSITIVE_INFINITY, colors: false });
+const step = (title: string) => console.log(`\n== ${title}`);
+const say = (code: string, ...result: unknown[]) =>
+  console.log(`  ${code}${result.length > 0 ? `\n    → ${show(result[0])}` : ''}`);
+
+async function main(): Promise<void> {
+  console.log(
+    real
+      ? `lovely-memcached tour against memcached at ${servers.join(', ')}`
+      : 'lovely-memcached tour, in memory (set MEMCACHED_SERVERS=host:port to use a real memcached)',
+  );
+  const cache = new MemcachedClient({ transport, servers });
+  const clients: MemcachedClient[] = [cache];
+  const client = (options: Partial<MemcachedClientOptions>) => {
+    const made = new MemcachedClient({ transport, servers, ...options });
+    clients.push(made);
+    return made;
+  };
+  await cache.invalidateAll();
+
+  step('Hashed keys: any key becomes 32 hex characters (MD5)');
+  say("await cache.set('cache_key', 'cached value')", await cache.set('cache_key', 'cached value'));
+  say("await cache.query('cache_key')", await cache.query('cache_key'));
+  say(
+    "await cache.set({ user: 42, page: 'about' }, { title: 'About', when: new Date(0) })",
+    await cache.set({ user: 42, page: 'about' }, { title: 'About', when: new Date(0), tags: new Set(['a']) }),
+  );
+  say(
+    "await cache.query({ page: 'about', user: 42 })  // property order does not matter",
+    await cache.query({ page: 'about', user: 42 }),
+  );
+  say("await cache.query(1) vs cache.query('1')  // different keys", [
+    await cache.set(1, 'number'),
+    await cache.query('1'),
+  ]);
+  say(
+    "await cache.query('missing', { default: 'fallback' })",
+    await cache.query('missing', { default: 'fallback' }),
+  );
+  await cache.invalidate('cache_key');
+  say("await cache.invalidate('cache_key'); await cache.query('cache_key')", await cache.query('cache_key'));
+
+  step('Raw keys: used as they are, readable by any memcached client');
+  say(
+    "await cache.set('greeting', 'hello', { raw: true, ns: 'app:' })",
+    await cache.set('greeting', 'hello', { raw: true, ns: 'app:' }),
+  );
+  say("await cache.query('app:greeting', { raw: true })", await cache.query('app:greeting', { raw: true }));
+  say(
+    "await cache.set('blob', new Uint8Array([1, 2, 3]), { raw: true })",
+    await cache.set('blob', new Uint8Array([1, 2, 3]), { raw: true }),
+  );
+  say("await cache.query('blob', { raw: true })", await cache.query('blob', { raw: true }));
+  try {
+    await cache.set('has a space', 'v', { raw: true });
+  } catch (error) {
+    say(
+      "await cache.set('has a space', 'v', { raw: true })",
+      `${(error as InvalidKeyError).code}: ${(error as Error).message}`,
+    );
+  }
+
+  step('Namespaces: clients sharing servers without sharing keys');
+  const one = client({ defaultNS: '1' });
+  const two = client({ defaultNS: '2' });
+  await one.set('k', 'in namespace 1');
+  await two.set('k', 'in namespace 2');
+  say("one.query('k'), two.query('k'), one.query('k', { ns: '2' })", [
+    await one.query('k'),
+    await two.query('k'),
+    await one.query('k', { ns: '2' }),
+  ]);
+
+  step('Lifetimes: seconds, 0 = forever, fractions round up');
+  await cache.set('short', 'lives one second', { lifetime: 1 });
+  say(
+    "await cache.set('short', ..., { lifetime: 1 }); await cache.query('short')",
+    await cache.query('short'),
+  );
+  await elapse(2100);
+  say(
+    real
+      ? "(2.1 s later) await cache.query('short')"
+      : "(the memory clock moved 2.1 s) await cache.query('short')",
+    await cache.query('short'),
+  );
+
+  step('Key tracking: keys() lists what every tracking client stored');
+  try {
+    await cache.keys();
+  } catch (error) {
+    say(
+      'await cache.keys()  // without trackKeys',
+      `${(error as KeyTrackingDisabledError).code}: ${(error as Error).message}`,
+    );
+  }
+  const tracked = client({ trackKeys: true, defaultNS: 'tour' });
+  const other = client({ trackKeys: true, defaultNS: 'tour' });
+  await tracked.set(1, 'one');
+  await other.set(2, 'two');
+  await tracked.set(3, 'three', { lifetime: 1 });
+  say(
+    'tracked.set(1), other.set(2), tracked.set(3, { lifetime: 1 }); await other.keys()',
+    await other.keys(),
+  );
+  await elapse(2100);
+  await tracked.invalidate(1);
+  say('(3 expired, 1 invalidated) await tracked.keys()', await tracked.keys());
+
+  step('Dependencies: invalidate everything tied to a record');
+  await cache.set('page:/users/42', '<h1>Ada</h1>', { dependencies: ['user:42'] });
+  await cache.set('page:/team', '<li>Ada</li><li>Alan</li>', { dependencies: ['user:42', 'user:7'] });
+  await cache.set('page:/about', '<p>about</p>');
+  say(
+    "await cache.dependents('user:42')  // memcached keys tied to it",
+    (await cache.dependents('user:42')).length,
+  );
+  await cache.invalidate(undefined, { dependencies: ['user:42'] });
+  say("await cache.invalidate(undefined, { dependencies: ['user:42'] }) → pages /users/42, /team, /about", [
+    await cache.query('page:/users/42'),
+    await cache.query('page:/team'),
+    await cache.query('page:/about'),
+  ]);
+
+  step('Statistics, per server');
+  for (const [label, stats] of await cache.getStatistics()) {
+    say(label, {
+      curr_items: stats.curr_items,
+      total_items: stats.total_items,
+      get_hits: stats.get_hits,
+      get_misses: stats.get_misses,
+    });
+  }
+
+  step('A server going away and coming back: no throw, no hang');
+  const address = servers[0] as string;
+  if (real) cache.servers = ['127.0.0.1:1'];
+  else memory.down(address);
+  say(real ? "cache.servers = ['127.0.0.1:1']  // nothing listens there" : `memory.down('${address}')`);
+  const started = performance.now();
+  say("await cache.set('during', 'outage')  // null: not stored", await cache.set('during', 'outage'));
+  say("await cache.query('page:/about')  // a miss, not an error", await cache.query('page:/about'));
+  say(`(both took ${(performance.now() - started).toFixed(1)} ms)`);
+  if (real) cache.servers = servers;
+  else memory.up(address);
+  say(real ? 'cache.servers = the configured servers again' : `memory.up('${address}')`);
+  say("await cache.set('after', 'back')", await cache.set('after', 'back'));
+  say("await cache.query('after')", await cache.query('after'));
+
+  step('Events: invalidate in named clients through a bus');
+  const bus = new InvalidationBus();
+  const pages = client({ defaultNS: 'pages' });
+  const fragments = client({ defaultNS: 'fragments' });
+  bus.register('pages', pages).register('fragments', fragments);
+  bus.on(invalidateCache);
+  bus.onError((error) => console.log(`    bus error: ${error.message}`));
+  await pages.set('home', 'page', { dependencies: ['product:1'] });
+  await fragments.set('teaser', 'fragment', { dependencies: ['product:1'] });
+  await bus.notify(new InvalidateCacheEvent({ cacheName: 'pages', dependencies: ['product:1'] }));
+  say("bus.notify(new InvalidateCacheEvent({ cacheName: 'pages', dependencies: ['product:1'] }))", [
+    await pages.query('home'),
+    await fragments.query('teaser'),
+  ]);
+  await bus.notify(new InvalidateCacheEvent({ dependencies: ['product:1'] }));
+  say("bus.notify(new InvalidateCacheEvent({ dependencies: ['product:1'] }))  // every registered client", [
+    await pages.query('home'),
+    await fragments.query('teaser'),
+  ]);
+  await bus.notify(new InvalidateCacheEvent({ cacheName: 'nope', key: 'x' }));
+
+  await Promise.all(clients.map((c) => c.close()));
+  console.log('\nDone.');
+}
+
+await main();
