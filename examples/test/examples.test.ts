@@ -44,7 +44,7 @@ describe('the HTTP pages example', () => {
 
 describe('the tour', () => {
   it('runs in memory and shows every feature', () => {
-    const output = execFileSync(join(examples, 'node_modules', '.bin', 'tsx'), ['tour.ts'], {
+    const output = execFileSync(join(examples, 'node_modules', '.bin', 'tsx'), ['--conditions=@lovely-memcached/source', 'tour.ts'], {
       cwd: examples,
       env: { ...process.env, MEMCACHED_SERVERS: '' },
       encoding: 'utf8',
