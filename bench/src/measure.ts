@@ -1,0 +1,71 @@
+/**
+ * Interleaved measurement: every round runs every subject of a comparison once (in a rotated order), so drift
+ * (a warming JIT, a busy neighbour) hits all subjects alike; the reported figure is the median over rounds of each
+ * round's median. Each tinybench iteration runs `concurrency` operations at once, so ops/s = concurrency / p50.
+ */
+import { Bench } from 'tinybench';
+
+export interface Subject {
+  name: string;
+  op: () => Promise<unknown>;
+}
+
+export interface Measured {
+  name: string;
+  concurrency: number;
+  /** Median operations per second. */
+  opsPerSecond: number;
+  /** Median latency of one iteration (all `concurrency` operations), in ms. */
+  latencyMs: number;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+export async function compare(
+  subjects: readonly Subject[],
+  concurrency: number,
+  { rounds = 5, time = 200 }: { rounds?: number; time?: number } = {},
+): Promise<Measured[]> {
+  const latencies = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const bench = new Bench({ time, warmupTime: 40, iterations: 8, warmupIterations: 4 });
+    const order = subjects.map((_, i) => subjects[(i + round) % subjects.length] as Subject);
+    for (const subject of order) {
+      bench.add(subject.name, () =>
+        concurrency === 1 ? subject.op() : Promise.all(Array.from({ length: concurrency }, subject.op)),
+      );
+    }
+    await bench.run();
+    for (const task of bench.tasks) {
+      const result = task.result;
+      if (!('latency' in result)) throw new Error(`${task.name} did not complete: ${result.state}`);
+      latencies.get(task.name)?.push(result.latency.p50);
+    }
+  }
+  return subjects.map(({ name }) => {
+    const latencyMs = median(latencies.get(name) ?? []);
+    return { name, concurrency, latencyMs, opsPerSecond: (concurrency * 1000) / latencyMs };
+  });
+}
+
+/** Times a one-off operation (with its own setup) a few times; the median in ms. */
+export async function timeOnce(
+  runs: number,
+  setup: () => Promise<void>,
+  operation: () => Promise<unknown>,
+): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await setup();
+    const started = performance.now();
+    await operation();
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}

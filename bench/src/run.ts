@@ -1,0 +1,279 @@
+/**
+ * The benchmarks, in one run: starts its own memcached (one thread, loopback, a free port), measures every
+ * comparison interleaved, and writes bench/results/results.md and ratios.svg.
+ *
+ *   pnpm bench        (from the repository root)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MemcachedClient } from '@lovely-memcached/core';
+import { startMemcached, TestMemcachedClient } from '@lovely-memcached/testing';
+import { memjsTransport } from '@lovely-memcached/transport-memjs';
+import { memoryTransport } from '@lovely-memcached/transport-memory';
+import { compare, type Measured, timeOnce } from './measure';
+import { memcacheClient, memcached3rdEden, rawMemjs } from './peers';
+import { markdown, type Row, svgChart } from './report';
+
+const results = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+const VALUE = 'v'.repeat(100);
+const KEYS = 1000;
+const quick = process.argv.includes('--quick');
+const rounds = quick ? 2 : 5;
+
+const rows: Row[] = [];
+const byName = (measured: Measured[], name: string) => measured.find((m) => m.name === name) as Measured;
+const log = (text: string) => process.stderr.write(`${text}\n`);
+
+function ratioRow(
+  group: string,
+  m: Measured,
+  base: Measured,
+  target?: { text: string; met: (ratio: number) => boolean },
+) {
+  const ratio = m.opsPerSecond / base.opsPerSecond;
+  rows.push({
+    group,
+    subject: m.name,
+    concurrency: m.concurrency,
+    value: m.opsPerSecond,
+    unit: 'ops/s',
+    ratio,
+    target: target?.text,
+    met: target?.met(ratio),
+  });
+}
+
+function plainRow(group: string, m: Measured) {
+  rows.push({ group, subject: m.name, concurrency: m.concurrency, value: m.opsPerSecond, unit: 'ops/s' });
+}
+
+async function main(): Promise<void> {
+  const server = await startMemcached({ args: ['-t', '1', '-m', '256'] });
+  const address = server.servers[0] as string;
+  const raw = rawMemjs(address);
+  const eden = memcached3rdEden(address);
+  const mcc = memcacheClient(address);
+  const client = new MemcachedClient({ transport: memjsTransport(), servers: server.servers });
+  const tracking = new MemcachedClient({
+    transport: memjsTransport(),
+    servers: server.servers,
+    trackKeys: true,
+  });
+  let n = 0;
+  const nextKey = () => `bench-${n++ % KEYS}`;
+
+  try {
+    log('preparing keys');
+    for (let i = 0; i < KEYS; i++) {
+      await Promise.all([
+        raw.set(`bench-${i}`, VALUE),
+        client.set(`bench-${i}`, VALUE),
+        client.set(`deps-${i}`, VALUE, { dependencies: ['d1', 'd2', 'd3'] }),
+      ]);
+    }
+
+    for (const concurrency of [1, 64]) {
+      log(`get / set at concurrency ${concurrency}`);
+      const gets = await compare(
+        [
+          { name: 'raw memjs get', op: () => raw.get(nextKey()) },
+          { name: 'MemcachedClient.query (memjs transport)', op: () => client.query(nextKey()) },
+          { name: 'memcached (3rd-Eden) get', op: () => eden.get(nextKey()) },
+          { name: 'memcache-client get', op: () => mcc.get(nextKey()) },
+        ],
+        concurrency,
+        { rounds },
+      );
+      const baseGet = byName(gets, 'raw memjs get');
+      const queryTarget =
+        concurrency === 1
+          ? { text: '≥ 0.95× raw memjs', met: (r: number) => r >= 0.95 }
+          : { text: '≥ 2× raw memjs (batched)', met: (r: number) => r >= 2 };
+      ratioRow(
+        'query vs raw memjs get',
+        byName(gets, 'MemcachedClient.query (memjs transport)'),
+        baseGet,
+        queryTarget,
+      );
+      ratioRow('peers: get', byName(gets, 'memcached (3rd-Eden) get'), baseGet);
+      ratioRow('peers: get', byName(gets, 'memcache-client get'), baseGet);
+
+      const sets = await compare(
+        [
+          { name: 'raw memjs set', op: () => raw.set(nextKey(), VALUE) },
+          { name: 'MemcachedClient.set (memjs transport)', op: () => client.set(nextKey(), VALUE) },
+          { name: 'memcached (3rd-Eden) set', op: () => eden.set(nextKey(), VALUE) },
+          { name: 'memcache-client set', op: () => mcc.set(nextKey(), VALUE) },
+        ],
+        concurrency,
+        { rounds },
+      );
+      const baseSet = byName(sets, 'raw memjs set');
+      ratioRow('set vs raw memjs set', byName(sets, 'MemcachedClient.set (memjs transport)'), baseSet, {
+        text: '≥ 0.95× raw memjs',
+        met: (r) => r >= 0.95,
+      });
+      ratioRow('peers: set', byName(sets, 'memcached (3rd-Eden) set'), baseSet);
+      ratioRow('peers: set', byName(sets, 'memcache-client set'), baseSet);
+
+      log(`dependencies and tracking at concurrency ${concurrency}`);
+      const deps = await compare(
+        [
+          { name: 'query, no dependencies', op: () => client.query(nextKey()) },
+          { name: 'query, 3 dependencies', op: () => client.query(`deps-${n++ % KEYS}`) },
+        ],
+        concurrency,
+        { rounds },
+      );
+      const plain = byName(deps, 'query, no dependencies');
+      ratioRow(
+        'query with 3 dependencies vs without',
+        byName(deps, 'query, 3 dependencies'),
+        plain,
+        concurrency === 1
+          ? { text: 'latency ≤ 2.2× (ratio ≥ 0.45)', met: (r) => 1 / r <= 2.2 }
+          : { text: 'throughput ≤ 1.3× slower (ratio ≥ 0.77)', met: (r) => 1 / r <= 1.3 },
+      );
+
+      const tracked = await compare(
+        [
+          { name: 'set, trackKeys off', op: () => client.set(nextKey(), VALUE) },
+          { name: 'set, trackKeys on', op: () => tracking.set(nextKey(), VALUE) },
+        ],
+        concurrency,
+        { rounds },
+      );
+      ratioRow(
+        'set with trackKeys vs without',
+        byName(tracked, 'set, trackKeys on'),
+        byName(tracked, 'set, trackKeys off'),
+      );
+    }
+
+    log('keys() at 1k and 10k tracked keys');
+    let previous: number | undefined;
+    for (const size of [1000, 10_000]) {
+      const ns = `keys-${size}`;
+      const owner = new MemcachedClient({
+        transport: memjsTransport(),
+        servers: server.servers,
+        trackKeys: true,
+        defaultNS: ns,
+      });
+      for (let i = 0; i < size; i += 500) {
+        await Promise.all(Array.from({ length: Math.min(500, size - i) }, (_, j) => owner.set(i + j, VALUE)));
+      }
+      const ms = await timeOnce(
+        quick ? 2 : 5,
+        async () => {},
+        async () => {
+          const keys = await owner.keys();
+          if (keys.length !== size) throw new Error(`keys() returned ${keys.length}, expected ${size}`);
+        },
+      );
+      rows.push({
+        group: 'keys()',
+        subject: `${size.toLocaleString('en-US')} tracked keys`,
+        concurrency: '',
+        value: ms,
+        unit: 'ms',
+        ratio: previous === undefined ? undefined : ms / previous,
+        target: previous === undefined ? undefined : 'growth ~linear (10× keys)',
+      });
+      previous = ms;
+      await owner.close();
+    }
+
+    log('invalidate by a dependency with 1, 100 and 10k dependents');
+    for (const dependents of [1, 100, 10_000]) {
+      const ms = await timeOnce(
+        quick ? 1 : 3,
+        async () => {
+          for (let i = 0; i < dependents; i += 500) {
+            await Promise.all(
+              Array.from({ length: Math.min(500, dependents - i) }, (_, j) =>
+                client.set(`inv-${i + j}`, VALUE, { dependencies: ['big-dependency'] }),
+              ),
+            );
+          }
+        },
+        () => client.invalidate(undefined, { dependencies: ['big-dependency'] }),
+      );
+      rows.push({
+        group: 'invalidate(dependency)',
+        subject: `${dependents.toLocaleString('en-US')} dependents`,
+        concurrency: '',
+        value: ms,
+        unit: 'ms',
+      });
+    }
+
+    log('memory transport vs an async Map, and TestMemcachedClient');
+    const memory = memoryTransport()(['127.0.0.1:11211']);
+    const map = new Map<string, Uint8Array>();
+    const asyncMap = {
+      get: async (key: string) => map.get(key),
+      set: async (key: string, value: Uint8Array) => void map.set(key, value),
+    };
+    const bytes = Buffer.from(VALUE);
+    for (let i = 0; i < KEYS; i++) {
+      await memory.set(`bench-${i}`, bytes);
+      await asyncMap.set(`bench-${i}`, bytes);
+    }
+    const memGets = await compare(
+      [
+        { name: 'async Map get', op: () => asyncMap.get(nextKey()) },
+        { name: 'memory transport get', op: () => memory.get(nextKey()) },
+        { name: 'async Map set', op: () => asyncMap.set(nextKey(), bytes) },
+        { name: 'memory transport set', op: () => memory.set(nextKey(), bytes) },
+      ],
+      1,
+      { rounds },
+    );
+    const within3 = { text: 'within 3× (ratio ≥ 0.33)', met: (r: number) => r >= 1 / 3 };
+    ratioRow(
+      'memory transport vs async Map',
+      byName(memGets, 'memory transport get'),
+      byName(memGets, 'async Map get'),
+      within3,
+    );
+    ratioRow(
+      'memory transport vs async Map',
+      byName(memGets, 'memory transport set'),
+      byName(memGets, 'async Map set'),
+      within3,
+    );
+
+    const testClient = new TestMemcachedClient();
+    for (let i = 0; i < KEYS; i++) await testClient.set(`bench-${i}`, VALUE);
+    const testOps = await compare(
+      [
+        { name: 'TestMemcachedClient.query', op: () => testClient.query(nextKey()) },
+        { name: 'TestMemcachedClient.set', op: () => testClient.set(nextKey(), VALUE) },
+      ],
+      1,
+      { rounds },
+    );
+    for (const m of testOps) plainRow('TestMemcachedClient (users’ unit tests)', m);
+
+    const version = (await client.getStatistics())[0]?.[1].version ?? '?';
+    const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, memcached ${version} (-t 1, loopback), ${new Date().toISOString().slice(0, 10)}`;
+    mkdirSync(results, { recursive: true });
+    const table = markdown(rows, machine);
+    writeFileSync(join(results, 'results.md'), `# Benchmark results\n\n${table}`);
+    writeFileSync(join(results, 'ratios.svg'), svgChart(rows));
+    process.stdout.write(table);
+    log(`written to ${join(results, 'results.md')} and ratios.svg`);
+  } finally {
+    await Promise.all([client.close(), tracking.close()]);
+    raw.close();
+    eden.close();
+    mcc.close();
+    await server.stop();
+  }
+}
+
+await main();
+process.exit(0);
