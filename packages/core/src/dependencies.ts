@@ -27,11 +27,15 @@ const KEY_LIST_FLAGS = flagsOf(Kind.KEY_LIST);
 /** Every this-many appends to one index by this client, duplicates are squeezed out of it. */
 const COMPACT_EVERY = 64;
 const MAX_TRACKED_INDEXES = 10_000;
+const MAX_TOKEN_HINTS = 10_000;
 
 const textDecoder = new TextDecoder();
 
+/** A token as text: they are ASCII (UUIDs), so latin1 decoding is exact and cheapest. */
 export function tokenText(item: TransportItem | undefined): string | undefined {
-  return item === undefined ? undefined : textDecoder.decode(item.value);
+  return item === undefined
+    ? undefined
+    : Buffer.from(item.value.buffer, item.value.byteOffset, item.value.length).toString('latin1');
 }
 
 /** The memcached keys of one dependency's records in one namespace. */
@@ -50,6 +54,13 @@ export function dependencyRecords(encodedDependency: string, ns: Namespace): Dep
 
 export class Dependencies {
   private readonly appendCounts = new Map<string, number>();
+  /**
+   * Which token keys an entry carried when this client last wrote or read it. A query fetches those tokens in
+   * the same multi-get as the entry, saving the second round trip. Only where the tokens live is remembered,
+   * never their values: every check still reads the current tokens from the servers, at the same time as the
+   * entry or after it, so an invalidation that finished before the query began is always seen.
+   */
+  private readonly tokenHints = new Map<string, readonly string[]>();
 
   constructor(
     private readonly transport: Transport,
@@ -74,6 +85,20 @@ export class Dependencies {
     // Another writer created it first: theirs is the current one. Should it vanish again before we read it
     // (an invalidation), our own token simply never matches and the entry reads as a miss: safe.
     return tokenText(await this.transport.get(tokenKey)) ?? token;
+  }
+
+  /** The token keys to prefetch with `memcachedKey`, if this client has seen its entry before. */
+  hint(memcachedKey: string): readonly string[] | undefined {
+    return this.tokenHints.get(memcachedKey);
+  }
+
+  remember(memcachedKey: string, tokenKeys: readonly string[]): void {
+    if (this.tokenHints.size >= MAX_TOKEN_HINTS) this.tokenHints.clear();
+    this.tokenHints.set(memcachedKey, tokenKeys);
+  }
+
+  forget(memcachedKey: string): void {
+    this.tokenHints.delete(memcachedKey);
   }
 
   /** Adds `memcachedKey` to each dependency's reverse index. */

@@ -5,7 +5,7 @@
  *
  * Flags: 0 = plain text (what other clients write); ours carry 'LM' (0x4c4d) in the upper 16 bits, a kind in
  * the low byte, and bit 8 when the body is preceded by dependency tokens:
- *   [u32 BE length of header][header: JSON array tokenKey, token, tokenKey, token...][body]
+ *   [u8 count][count × (u8 length, token key, u8 length, token), all ASCII][body]
  */
 import { InvalidValueError } from './errors';
 import { decodeValue, encodeValue, NOT_DECODED } from './serializer';
@@ -52,11 +52,16 @@ export interface EncodedEntry {
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 function withTokens(body: Uint8Array, kind: Kind, stamps: readonly TokenStamp[]): EncodedEntry {
-  const header = Buffer.from(JSON.stringify(stamps.flat()));
-  const bytes = Buffer.allocUnsafe(4 + header.length + body.length);
-  bytes.writeUInt32BE(header.length, 0);
-  header.copy(bytes, 4);
-  bytes.set(body, 4 + header.length);
+  let headerLength = 1;
+  for (const [key, token] of stamps) headerLength += 2 + key.length + token.length;
+  const bytes = Buffer.allocUnsafe(headerLength + body.length);
+  bytes[0] = stamps.length;
+  let offset = 1;
+  for (const part of stamps.flat()) {
+    bytes[offset] = part.length;
+    offset += 1 + bytes.write(part, offset + 1, 'latin1');
+  }
+  bytes.set(body, offset);
   return { bytes, flags: flagsOf(kind, true) };
 }
 
@@ -93,21 +98,25 @@ export interface DecodedEntry {
   stamps: TokenStamp[];
 }
 
-function decodeStamps(header: Uint8Array): TokenStamp[] | undefined {
-  let flat: unknown;
-  try {
-    flat = JSON.parse(utf8.decode(header));
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(flat) || flat.length % 2 !== 0) return undefined;
+/** Reads the token header; undefined when it is not well formed (a truncated or foreign item). */
+function decodeStamps(bytes: Buffer): { stamps: TokenStamp[]; bodyStart: number } | undefined {
+  const count = bytes[0];
+  if (count === undefined) return undefined;
   const stamps: TokenStamp[] = [];
-  for (let i = 0; i < flat.length; i += 2) {
-    const [key, token] = [flat[i], flat[i + 1]];
-    if (typeof key !== 'string' || typeof token !== 'string') return undefined;
-    stamps.push([key, token]);
+  let offset = 1;
+  for (let i = 0; i < count; i++) {
+    const keyLength = bytes[offset] ?? bytes.length;
+    const keyEnd = offset + 1 + keyLength;
+    const tokenLength = bytes[keyEnd] ?? bytes.length;
+    const tokenEnd = keyEnd + 1 + tokenLength;
+    if (tokenEnd > bytes.length) return undefined;
+    stamps.push([
+      bytes.toString('latin1', offset + 1, keyEnd),
+      bytes.toString('latin1', keyEnd + 1, tokenEnd),
+    ]);
+    offset = tokenEnd;
   }
-  return stamps;
+  return { stamps, bodyStart: offset };
 }
 
 function decodeBody(kind: number, body: Uint8Array): unknown {
@@ -138,13 +147,10 @@ export function decodeEntry(item: TransportItem, raw: boolean): DecodedEntry | u
   let body = bytes;
   let stamps: TokenStamp[] = [];
   if (flags & DEPS_BIT) {
-    if (bytes.length < 4) return undefined;
-    const headerLength = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).readUInt32BE(0);
-    if (4 + headerLength > bytes.length) return undefined;
-    const decoded = decodeStamps(bytes.subarray(4, 4 + headerLength));
+    const decoded = decodeStamps(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
     if (decoded === undefined) return undefined;
-    stamps = decoded;
-    body = bytes.subarray(4 + headerLength);
+    stamps = decoded.stamps;
+    body = bytes.subarray(decoded.bodyStart);
   }
   const value = decodeBody(kind, body);
   return value === NOT_DECODED ? undefined : { value, stamps };

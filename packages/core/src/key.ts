@@ -5,7 +5,7 @@
  * `{a: 1, b: 2}` and `{b: 2, a: 1}` are the same key; JSON keeps `1` and `'1'` apart; and the same text parses
  * back to the original key, which is how key tracking returns keys as they were given.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { InvalidKeyError } from './errors';
 import { MAX_KEY_LENGTH } from './transport';
 
@@ -90,8 +90,11 @@ export function assertNamespace(ns: unknown): asserts ns is Namespace {
   }
 }
 
+// crypto.hash (Node >= 20.12) is the one-shot digest, about twice as fast as createHash for short inputs.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function md5Hex(text: string): string {
-  return createHash('md5').update(text).digest('hex');
+  return oneShot ? oneShot('md5', text, 'hex') : crypto.createHash('md5').update(text).digest('hex');
 }
 
 /** The memcached key of a hashed (non-raw) key: 32 lowercase hex characters. */

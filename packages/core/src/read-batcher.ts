@@ -7,67 +7,88 @@
  */
 import type { Transport, TransportItem } from './transport';
 
-type Waiter = (item: TransportItem | undefined) => void;
-type Failer = (error: unknown) => void;
+/** Told the outcome of one key of a batch. */
+interface Waiter {
+  found(key: string, item: TransportItem | undefined): void;
+  failed(error: unknown): void;
+}
 
 export class ReadBatcher {
-  private pending: Map<string, Array<[Waiter, Failer]>> | undefined;
+  private pending: Map<string, Waiter[]> | undefined;
 
   constructor(private readonly transport: Transport) {}
 
   get(key: string): Promise<TransportItem | undefined> {
     if (this.transport.getMulti === undefined) return this.transport.get(key);
     return new Promise((resolve, reject) => {
-      let pending = this.pending;
-      if (pending === undefined) {
-        pending = new Map();
-        this.pending = pending;
-        queueMicrotask(() => this.flush());
-      }
-      const waiters = pending.get(key);
-      if (waiters === undefined) pending.set(key, [[resolve, reject]]);
-      else waiters.push([resolve, reject]);
+      this.wait(key, { found: (_, item) => resolve(item), failed: reject });
     });
   }
 
   /** Reads several keys; they join the current batch. Missing keys are absent from the map. */
-  async getMany(keys: readonly string[]): Promise<Map<string, TransportItem>> {
-    const items = await Promise.all(keys.map((key) => this.get(key)));
+  getMany(keys: readonly string[]): Promise<Map<string, TransportItem>> {
     const found = new Map<string, TransportItem>();
-    items.forEach((item, i) => {
-      if (item !== undefined) found.set(keys[i] as string, item);
+    if (keys.length === 0) return Promise.resolve(found);
+    if (this.transport.getMulti === undefined) {
+      return Promise.all(keys.map((key) => this.transport.get(key))).then((items) => {
+        items.forEach((item, i) => {
+          if (item !== undefined) found.set(keys[i] as string, item);
+        });
+        return found;
+      });
+    }
+    return new Promise((resolve, reject) => {
+      // One waiter for all the keys: a query's token check costs one promise, not one per token.
+      let remaining = keys.length;
+      const waiter: Waiter = {
+        found: (key, item) => {
+          if (item !== undefined) found.set(key, item);
+          if (--remaining === 0) resolve(found);
+        },
+        failed: reject,
+      };
+      for (const key of keys) this.wait(key, waiter);
     });
-    return found;
+  }
+
+  private wait(key: string, waiter: Waiter): void {
+    let pending = this.pending;
+    if (pending === undefined) {
+      pending = new Map();
+      this.pending = pending;
+      queueMicrotask(() => this.flush());
+    }
+    const waiters = pending.get(key);
+    if (waiters === undefined) pending.set(key, [waiter]);
+    else waiters.push(waiter);
   }
 
   private flush(): void {
     const batch = this.pending;
     this.pending = undefined;
     if (batch === undefined) return;
-    if (batch.size === 1) {
-      const [key, waiters] = batch.entries().next().value as [string, Array<[Waiter, Failer]>];
-      this.transport.get(key).then(
-        (item) => {
-          for (const [resolve] of waiters) resolve(item);
-        },
-        (error: unknown) => {
-          for (const [, reject] of waiters) reject(error);
-        },
-      );
-      return;
-    }
-    (this.transport.getMulti as NonNullable<Transport['getMulti']>)
-      .call(this.transport, [...batch.keys()])
-      .then(
-        (items) => {
+    const fail = (error: unknown) => {
+      for (const waiters of batch.values()) for (const waiter of waiters) waiter.failed(error);
+    };
+    try {
+      if (batch.size === 1) {
+        const [key, waiters] = batch.entries().next().value as [string, Waiter[]];
+        this.transport.get(key).then((item) => {
+          for (const waiter of waiters) waiter.found(key, item);
+        }, fail);
+        return;
+      }
+      (this.transport.getMulti as NonNullable<Transport['getMulti']>)
+        .call(this.transport, [...batch.keys()])
+        .then((items) => {
           for (const [key, waiters] of batch) {
             const item = items.get(key);
-            for (const [resolve] of waiters) resolve(item);
+            for (const waiter of waiters) waiter.found(key, item);
           }
-        },
-        (error: unknown) => {
-          for (const waiters of batch.values()) for (const [, reject] of waiters) reject(error);
-        },
-      );
+        }, fail);
+    } catch (error) {
+      // A transport that throws instead of rejecting must not crash the process from a microtask.
+      fail(error);
+    }
   }
 }

@@ -149,6 +149,20 @@ describe('batching', () => {
   });
 
   it('checks the dependency tokens of concurrent queries in one more multi-get', async () => {
+    const memory = memoryTransport();
+    const writer = setup(memory).client;
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => writer.set(i, i, { dependencies: ['d1', 'd2', 'd3'] })),
+    );
+    const { client, calls } = setup(memory); // a client that has not seen these entries yet
+    expect(await Promise.all(Array.from({ length: 8 }, (_, i) => client.query(i)))).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7,
+    ]);
+    expect(calls.map((c) => c.method)).toEqual(['getMulti', 'getMulti']);
+    expect(calls[1]?.keys).toHaveLength(3);
+  });
+
+  it('fetches the tokens with the entries once it knows them: one round trip', async () => {
     const { client, calls } = setup();
     await Promise.all(
       Array.from({ length: 8 }, (_, i) => client.set(i, i, { dependencies: ['d1', 'd2', 'd3'] })),
@@ -157,8 +171,25 @@ describe('batching', () => {
     expect(await Promise.all(Array.from({ length: 8 }, (_, i) => client.query(i)))).toEqual([
       0, 1, 2, 3, 4, 5, 6, 7,
     ]);
-    expect(calls.map((c) => c.method)).toEqual(['getMulti', 'getMulti']);
-    expect(calls[1]?.keys).toHaveLength(3);
+    expect(calls.map((c) => c.method)).toEqual(['getMulti']);
+    expect(calls[0]?.keys).toHaveLength(11);
+    calls.length = 0;
+    expect(await client.query(3)).toBe(3);
+    expect(calls.map((c) => c.method)).toEqual(['getMulti']);
+  });
+
+  it('still sees an invalidation made by another client when it prefetches tokens', async () => {
+    const memory = memoryTransport();
+    const reader = setup(memory).client;
+    const other = setup(memory).client;
+    await reader.set('k', 'v', { dependencies: ['d'] });
+    expect(await reader.query('k')).toBe('v');
+    await other.invalidate(undefined, { dependencies: ['d'] });
+    expect(await reader.query('k')).toBeUndefined();
+    await other.set('k', 'v2', { dependencies: ['d', 'e'] });
+    expect(await reader.query('k')).toBe('v2');
+    await other.invalidate(undefined, { dependencies: ['e'] });
+    expect(await reader.query('k')).toBeUndefined();
   });
 });
 

@@ -106,11 +106,31 @@ export function touchRequest(key: string, exptime: number, opaque: number): Buff
   return request(Op.TOUCH, key, extras, EMPTY, opaque);
 }
 
-/** GETKQ for every key (misses stay silent), then a NOOP whose reply closes the batch. */
+/**
+ * GETKQ for every key (misses stay silent), then a NOOP whose reply closes the batch, in one buffer.
+ * Encoded directly: memjs's makeRequestBuffer allocates and zero-fills three buffers per request, which showed
+ * up at ~5% of CPU in profiles of 64-key batches. The layout is the same 24-byte request header.
+ */
 export function multiGetRequest(keys: readonly string[], opaque: number): Buffer {
-  const parts = keys.map((key) => request(Op.GETKQ, key, EMPTY, EMPTY, opaque));
-  parts.push(request(Op.NOOP, '', EMPTY, EMPTY, opaque));
-  return Buffer.concat(parts);
+  let size = 24;
+  for (const key of keys) size += 24 + key.length;
+  const buffer = Buffer.allocUnsafe(size);
+  let offset = 0;
+  const header = (op: number, keyLength: number) => {
+    buffer.fill(0, offset, offset + 24);
+    buffer[offset] = 0x80;
+    buffer[offset + 1] = op;
+    buffer.writeUInt16BE(keyLength, offset + 2);
+    buffer.writeUInt32BE(keyLength, offset + 8);
+    buffer.writeUInt32BE(opaque, offset + 12);
+    offset += 24;
+  };
+  for (const key of keys) {
+    header(Op.GETKQ, key.length);
+    offset += buffer.write(key, offset, 'latin1');
+  }
+  header(Op.NOOP, 0);
+  return buffer;
 }
 
 export function simpleRequest(op: number, opaque: number): Buffer {

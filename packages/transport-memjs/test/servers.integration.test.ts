@@ -93,7 +93,7 @@ describe('several servers', () => {
     await Promise.all(keys.map((key) => transport.set(key, Buffer.from(key))));
     const victim = servers[2] as RunningMemcached;
     await victim.stop();
-    const found = await transport.getMulti(keys);
+    const found = (await transport.getMulti?.(keys)) ?? new Map();
     expect(found.size).toBeGreaterThan(20);
     expect(found.size).toBeLessThan(60);
     for (const [key, item] of found) expect(Buffer.from(item.value).toString()).toBe(key);
