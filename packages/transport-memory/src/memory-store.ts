@@ -46,7 +46,17 @@ const COUNTERS = [
 type Counter = (typeof COUNTERS)[number];
 
 const UINT64_MAX = (1n << 64n) - 1n;
-const DECIMAL = /^\d+$/;
+/** What memcached's safe_strtoull accepts: leading space, an optional sign, digits, then space or the end. */
+const COUNTER = /^[ \t\n\v\f\r]*([+-]?)(\d+)(?:[ \t\n\v\f\r]|$)/;
+
+function parseCounter(text: string): bigint | undefined {
+  const match = COUNTER.exec(text);
+  if (match === null) return undefined;
+  const value = BigInt(match[2] as string);
+  // strtoull overflows to an error past 2^64 - 1; a minus sign is refused unless the number is 0.
+  if (value > UINT64_MAX || (match[1] === '-' && value !== 0n)) return undefined;
+  return value;
+}
 const textDecoder = new TextDecoder();
 
 export class MemoryStore {
@@ -127,15 +137,20 @@ export class MemoryStore {
 
   incr(key: string, delta: bigint): bigint | undefined {
     const item = this.live(key, false);
-    const text = item === undefined ? '' : textDecoder.decode(item.value);
-    if (item === undefined || !DECIMAL.test(text) || text.length > 20) {
+    if (item === undefined) {
       this.count('incr_misses');
       return undefined;
     }
+    const current = parseCounter(textDecoder.decode(item.value));
+    if (current === undefined) return undefined;
     this.count('incr_hits');
     // memcached counters are unsigned 64-bit and wrap around.
-    const next = (BigInt(text) + delta) & UINT64_MAX;
-    this.write(key, new TextEncoder().encode(next.toString()), item.flags, item.expiresAt);
+    const next = (current + delta) & UINT64_MAX;
+    let text = next.toString();
+    // memcached rewrites a counter in place when the new number is not longer, padding it with spaces
+    // ("007" + 1 reads back as "8  ").
+    if (text.length <= item.value.length) text = text.padEnd(item.value.length, ' ');
+    this.write(key, new TextEncoder().encode(text), item.flags, item.expiresAt);
     return next;
   }
 

@@ -47,6 +47,24 @@ export function casAndCountersContract(ctx: ContractContext): void {
     expect(text((await ctx.transport().get(key))?.value)).toBe('abc');
   });
 
+  it.each([
+    ['12 ', 13n, '13 '],
+    [' 12', 13n, '13 '],
+    ['12 abc', 13n, '13    '],
+    ['+5', 6n, '6 '],
+    ['007', 8n, '8  '],
+    ['99', 100n, '100'],
+    ['18446744073709551615', 0n, '0                   '],
+    ['18446744073709551616', undefined, '18446744073709551616'],
+    ['-1', undefined, '-1'],
+    ['', undefined, ''],
+  ])('incr parses %j like memcached and rewrites it in place', async (stored, result, after) => {
+    const key = ctx.key();
+    await ctx.transport().set(key, bytes(stored));
+    expect(await ctx.transport().incr(key, 1)).toBe(result);
+    expect(text((await ctx.transport().get(key))?.value)).toBe(after);
+  });
+
   it('touch of a missing key is false', async () => {
     expect(await ctx.transport().touch(ctx.key(), 10)).toBe(false);
   });
