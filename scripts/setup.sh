@@ -11,13 +11,14 @@ ensure_pnpm() {
   fi
 }
 
+# memcached for the integration tests; sasl2-bin (saslpasswd2) for the SASL test's user database.
 ensure_memcached() {
-  command -v memcached >/dev/null 2>&1 && return 0
-  echo "› installing memcached from the OS packages (apt-get install -y memcached)"
+  command -v memcached >/dev/null 2>&1 && command -v saslpasswd2 >/dev/null 2>&1 && return 0
+  echo "› installing memcached and sasl2-bin from the OS packages (apt-get install -y memcached sasl2-bin)"
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq memcached >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq memcached sasl2-bin >/dev/null
 }
 
 ensure_dependencies() {

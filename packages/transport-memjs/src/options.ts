@@ -1,8 +1,10 @@
+import type { CacheError } from '@lovely-memcached/core';
+
 /** What the transport reports about servers going down and coming back, for logs and metrics. */
 export type MemjsTransportEvent =
   | { type: 'server-down'; server: string; reason: string }
   | { type: 'server-up'; server: string }
-  | { type: 'auth-failed'; server: string; username: string };
+  | { type: 'auth-failed'; server: string; username: string; error: CacheError };
 
 export interface MemjsTransportOptions {
   /**

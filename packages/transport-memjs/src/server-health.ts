@@ -6,6 +6,7 @@
  * sends a NOOP every `probeInterval`; the first one answered brings the server back, and its connection is
  * the one the next calls use.
  */
+import { CacheError } from '@lovely-memcached/core';
 import { type BreakReason, Connection, type ConnectionSettings } from './connection';
 import type { ResolvedMemjsOptions } from './options';
 import { Op, simpleRequest } from './protocol';
@@ -59,11 +60,14 @@ export class ServerHealth {
     // everything else means the server cannot serve us now.
     if (reason === 'closed-by-client' || reason === 'idle-closed' || this.closed) return;
     if (reason === 'auth') {
-      this.options.onEvent({
-        type: 'auth-failed',
-        server: this.address,
-        username: this.settings.username ?? '',
-      });
+      const username = this.settings.username ?? '';
+      // Name the user and the server, never the password.
+      const error = new CacheError(
+        'ERR_AUTH',
+        `SASL authentication failed for user ${JSON.stringify(username)} at ${this.address}: check \`username\` and \`password\` (memcached -S)`,
+        { context: { server: this.address, username } },
+      );
+      this.options.onEvent({ type: 'auth-failed', server: this.address, username, error });
     }
     this.markDown(reason);
   }
