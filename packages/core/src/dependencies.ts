@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { appendOrCreate } from './append-record';
-import { flagsOf, Kind, type TokenStamp } from './entry-format';
+import { flagsOf, Kind, parseKeyList, type TokenStamp } from './entry-format';
 import { hashedKey, type Namespace } from './key';
 import type { ReadBatcher } from './read-batcher';
 import type { Transport, TransportItem } from './transport';
@@ -28,8 +28,6 @@ const KEY_LIST_FLAGS = flagsOf(Kind.KEY_LIST);
 const COMPACT_EVERY = 64;
 const MAX_TRACKED_INDEXES = 10_000;
 const MAX_TOKEN_HINTS = 10_000;
-
-const textDecoder = new TextDecoder();
 
 /** A token as text: they are ASCII (UUIDs), so latin1 decoding is exact and cheapest. */
 export function tokenText(item: TransportItem | undefined): string | undefined {
@@ -154,8 +152,4 @@ export class Dependencies {
     await this.transport.delete(indexKey);
     await Promise.all(parseKeyList(item.value).map((key) => this.transport.delete(key)));
   }
-}
-
-export function parseKeyList(bytes: Uint8Array): string[] {
-  return [...new Set(textDecoder.decode(bytes).split(' ').filter(Boolean))];
 }

@@ -8,6 +8,7 @@
  *   [u8 count][count × (u8 length, token key, u8 length, token), all ASCII][body]
  */
 import { InvalidValueError } from './errors';
+import { isMemcachedKey } from './key';
 import { decodeValue, encodeValue, NOT_DECODED } from './serializer';
 import type { TransportItem } from './transport';
 
@@ -36,6 +37,8 @@ export const Kind = {
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
 export const PLAIN_TEXT_FLAGS = 0;
+
+const HASHED_KEY = /^[0-9a-f]{32}$/;
 
 export function flagsOf(kind: Kind, withDependencies = false): number {
   return (MARK | kind | (withDependencies ? DEPS_BIT : 0)) >>> 0;
@@ -110,13 +113,18 @@ function decodeStamps(bytes: Buffer): { stamps: TokenStamp[]; bodyStart: number 
     const tokenLength = bytes[keyEnd] ?? bytes.length;
     const tokenEnd = keyEnd + 1 + tokenLength;
     if (tokenEnd > bytes.length) return undefined;
-    stamps.push([
-      bytes.toString('latin1', offset + 1, keyEnd),
-      bytes.toString('latin1', keyEnd + 1, tokenEnd),
-    ]);
+    const tokenKey = bytes.toString('latin1', offset + 1, keyEnd);
+    // Token keys are our own MD5 hashes; anything else is a damaged or foreign entry.
+    if (!HASHED_KEY.test(tokenKey)) return undefined;
+    stamps.push([tokenKey, bytes.toString('latin1', keyEnd + 1, tokenEnd)]);
     offset = tokenEnd;
   }
   return { stamps, bodyStart: offset };
+}
+
+/** The keys of a reverse index; anything memcached could not hold (a damaged record) is left out. */
+export function parseKeyList(bytes: Uint8Array): string[] {
+  return [...new Set(utf8.decode(bytes).split(' ').filter(isMemcachedKey))];
 }
 
 function decodeBody(kind: number, body: Uint8Array): unknown {
@@ -128,7 +136,7 @@ function decodeBody(kind: number, body: Uint8Array): unknown {
     case Kind.BYTES:
       return new Uint8Array(body);
     case Kind.KEY_LIST:
-      return [...new Set(utf8.decode(body).split(' ').filter(Boolean))];
+      return parseKeyList(body);
     default:
       return utf8.decode(body);
   }

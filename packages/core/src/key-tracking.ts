@@ -13,7 +13,7 @@
 
 import { appendOrCreate } from './append-record';
 import { flagsOf, Kind } from './entry-format';
-import { decodeKey, type Key, type Namespace } from './key';
+import { decodeKey, isMemcachedKey, type Key, type Namespace } from './key';
 import type { ReadBatcher } from './read-batcher';
 import type { Transport, TransportItem } from './transport';
 
@@ -28,6 +28,7 @@ const GARBAGE_SHARE = 0.5;
 const MIN_LINES_TO_COMPACT = 16;
 
 const textDecoder = new TextDecoder();
+const UID = /^[0-9a-f-]{36}$/;
 
 interface TrackedLine {
   memcachedKey: string;
@@ -44,7 +45,11 @@ function parseLines(item: TransportItem | undefined): TrackedLine[] {
     if (text === '') continue;
     try {
       const [memcachedKey, ns, key] = JSON.parse(text) as [unknown, unknown, unknown];
-      if (typeof memcachedKey === 'string' && (ns === null || typeof ns === 'string')) {
+      if (
+        typeof memcachedKey === 'string' &&
+        isMemcachedKey(memcachedKey) &&
+        (ns === null || typeof ns === 'string')
+      ) {
         lines.push({ memcachedKey, ns, key: JSON.stringify(key), text });
       }
     } catch {
@@ -100,7 +105,8 @@ export class KeyTracker {
   async keys(ns: Namespace): Promise<Key[]> {
     const registry = await this.reads.get(REGISTRY_KEY);
     const uids = new Set(registry === undefined ? [] : textDecoder.decode(registry.value).split('\n'));
-    uids.delete('');
+    // Uids are UUIDs; a damaged registry line must not turn into a key memcached cannot hold.
+    for (const uid of uids) if (!UID.test(uid)) uids.delete(uid);
     uids.add(this.uid);
     const recordKeys = [...uids].map((uid) => RECORD_PREFIX + uid);
     const records = await this.reads.getMany(recordKeys);

@@ -106,6 +106,11 @@ export function hashedKey(encodedKey: string, ns: Namespace): string {
 // keys must work for every client, so printable ASCII only (0x21-0x7e).
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
+/** Whether memcached (and every client) can hold this key: 1-250 bytes of printable ASCII. */
+export function isMemcachedKey(key: string): boolean {
+  return key.length > 0 && key.length <= MAX_KEY_LENGTH && PRINTABLE_ASCII.test(key);
+}
+
 /** The memcached key of a raw key: the namespace prepended, checked against memcached's key rules. */
 export function rawKey(key: unknown, ns: unknown): string {
   if (typeof key !== 'string') {
@@ -120,7 +125,7 @@ export function rawKey(key: unknown, ns: unknown): string {
     );
   }
   const full = (ns ?? '') + key;
-  if (full.length === 0 || full.length > MAX_KEY_LENGTH || !PRINTABLE_ASCII.test(full)) {
+  if (!isMemcachedKey(full)) {
     throw new InvalidKeyError(
       `invalid raw key ${JSON.stringify(full)}: a raw key (namespace included) must be 1-${MAX_KEY_LENGTH} bytes of printable ASCII without spaces or control characters`,
       { context: { key: full } },

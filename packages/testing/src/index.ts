@@ -1,3 +1,4 @@
+export { type ChaosFaults, type ChaosTransportFactory, chaosTransport } from './chaos-transport';
 export { describeTransportContract, type TransportContractCapabilities } from './describe-transport-contract';
 export {
   freePort,

@@ -39,8 +39,12 @@ const ITEM_OVERHEAD = 59;
 // memcached drops the connection on keys it cannot parse; refuse them before they reach the wire.
 const VALID_KEY = /^[\x21-\x7e]+$/;
 
+function isValidKey(key: string): boolean {
+  return key.length > 0 && key.length <= MAX_KEY_LENGTH && VALID_KEY.test(key);
+}
+
 function checkKey(key: string): void {
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH || !VALID_KEY.test(key)) {
+  if (!isValidKey(key)) {
     throw new CacheError(
       'ERR_INVALID_KEY',
       `invalid memcached key ${JSON.stringify(key)}: 1-${MAX_KEY_LENGTH} bytes of printable ASCII`,
@@ -93,7 +97,11 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       read: (r: Response) => T,
       fallback: T,
     ): Promise<T> {
-      checkKey(key);
+      try {
+        checkKey(key);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       return onConnection(route(key).acquire(), build, read, fallback);
     }
 
@@ -170,7 +178,8 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         const found = new Map<string, TransportItem>();
         const byServer = new Map<ServerHealth, string[]>();
         for (const key of keys) {
-          checkKey(key);
+          // A key memcached could never hold is simply absent: one bad key must not sink the whole batch.
+          if (!isValidKey(key)) continue;
           const server = route(key);
           const list = byServer.get(server);
           if (list === undefined) byServer.set(server, [key]);
