@@ -134,6 +134,8 @@ export class MemcachedClient {
     // Tokens this entry had before leave in the same multi-get as the entry: one round trip, not two.
     const hint = dependencies.hint(memcachedKey);
     const prefetched = hint === undefined ? undefined : reads.getMany(hint);
+    // Not awaited when the entry turns out to be gone: its failure must not become an unhandled rejection.
+    prefetched?.catch(() => {});
     const item = await reads.get(memcachedKey);
     const entry = item === undefined ? undefined : decodeEntry(item, options.raw === true);
     if (entry === undefined) return options.default;
