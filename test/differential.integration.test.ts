@@ -30,7 +30,7 @@ const value = fc.oneof(
   fc.bigInt({ min: 0n, max: 2n ** 64n + 5n }).map(String),
   fc.constantFrom('007', '12 ', ' 12', '12 abc', '+5', '-1', '18446744073709551615', '', 'ü'),
 );
-const storeOps = fc.oneof(
+const storeOps: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constantFrom('set' as const, 'add' as const), key, value, flags: fc.nat(), exptime }),
   fc.record({ op: fc.constant('append' as const), key, value }),
   fc.record({ op: fc.constantFrom('get' as const, 'delete' as const), key }),
@@ -38,8 +38,8 @@ const storeOps = fc.oneof(
   fc.record({ op: fc.constant('incr' as const), key, delta: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
   fc.record({ op: fc.constant('touch' as const), key, exptime }),
 );
-const sequence = (withPauses: boolean) =>
-  fc.array(
+const sequence = (withPauses: boolean): fc.Arbitrary<Op[]> =>
+  fc.array<Op>(
     withPauses
       ? fc.oneof(
           { weight: 12, arbitrary: storeOps },

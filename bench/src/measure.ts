@@ -44,7 +44,10 @@ export async function compare(
     await bench.run();
     for (const task of bench.tasks) {
       const result = task.result;
-      if (!('latency' in result)) throw new Error(`${task.name} did not complete: ${result.state}`);
+      if (!('latency' in result)) {
+        const cause = 'error' in result ? result.error : undefined;
+        throw new Error(`${task.name} did not complete: ${result.state}`, { cause });
+      }
       latencies.get(task.name)?.push(result.latency.p50);
     }
   }

@@ -21,7 +21,7 @@ export function rawMemjs(server: string): PlainClient & { client: memjs.Client }
 }
 
 export function memcached3rdEden(server: string): PlainClient {
-  const client = new Memcached(server, { retries: 0, timeout: 500 });
+  const client = new Memcached(server, { retries: 2, timeout: 5000, poolSize: 10 });
   return {
     get: (key) =>
       new Promise((resolve, reject) =>
