@@ -5,19 +5,12 @@
 import { MemcachedClient } from '@lovely-memcached/core';
 import { chaosTransport } from '@lovely-memcached/testing';
 import { memoryTransport } from '@lovely-memcached/transport-memory';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRandom } from './support/interleaving-transport';
+import { trackUnhandledRejections } from './support/unhandled-rejections';
 
 const servers = ['10.1.0.1:11211', '10.1.0.2:11211'];
-let unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-beforeEach(() => {
-  unhandled = [];
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
+const unhandled = trackUnhandledRejections();
 
 async function workload(clients: MemcachedClient[], random: () => number, operations: number) {
   const outcome = { settled: 0, threw: [] as unknown[], slowest: 0 };
@@ -62,7 +55,7 @@ describe('the core under chaos', () => {
     const outcome = await workload(clients, random, 40);
     expect(outcome.settled).toBe(16 * 40);
     expect(outcome.threw).toEqual([]);
-    expect(unhandled).toEqual([]);
+    expect(unhandled.reasons).toEqual([]);
     // A call makes a few transport calls in sequence; each is held 40 ms at most when dropped.
     expect(outcome.slowest).toBeLessThan(2000);
     expect(chaos.counts.fail).toBeGreaterThan(50);
@@ -94,7 +87,7 @@ describe('the core under chaos', () => {
       expect(outcome.threw.length).toBeGreaterThan(0);
       for (const error of outcome.threw) expect(String(error)).toContain('chaos:');
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(unhandled).toEqual([]);
+      expect(unhandled.reasons).toEqual([]);
     },
   );
 });

@@ -2,7 +2,7 @@ import { MemcachedClient } from '@lovely-memcached/core';
 import { type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectGuaranteeHeld, runDependencyRace } from './dependency-guarantee.shared';
+import { expectGuaranteeHeld, runDependencyRace, runEvictionRounds } from './dependency-guarantee.shared';
 
 describe('dependency guarantee against real memcached', () => {
   let servers: RunningMemcached[] = [];
@@ -26,21 +26,14 @@ describe('dependency guarantee against real memcached', () => {
     const small = await startMemcached({ args: ['-m', '2'] });
     try {
       const client = new MemcachedClient({ transport: memjsTransport(), servers: small.servers });
-      const filler = 'x'.repeat(2000);
-      let checked = 0;
-      for (let round = 0; round < 12; round++) {
-        const keys = Array.from({ length: 100 }, (_, i) => `r${round}-k${i}`);
-        await Promise.all(keys.map((key) => client.set(key, filler, { dependencies: [`dep-${round % 3}`] })));
-        await Promise.all(Array.from({ length: 400 }, (_, i) => client.set(`fill-${round}-${i}`, filler)));
-        await client.invalidate(undefined, { dependencies: [`dep-${round % 3}`] });
-        for (const value of await Promise.all(keys.map((key) => client.query(key)))) {
-          expect(value).toBeUndefined();
-          checked++;
-        }
-      }
+      const { checked, evictions } = await runEvictionRounds(client, {
+        rounds: 12,
+        entries: 100,
+        filler: 400,
+        size: 2000,
+      });
       expect(checked).toBe(1200);
-      const [[, stats]] = (await client.getStatistics()) as [[string, Record<string, string>]];
-      expect(Number(stats.evictions)).toBeGreaterThan(1000);
+      expect(evictions).toBeGreaterThan(1000);
       await client.close();
     } finally {
       await small.stop();

@@ -87,3 +87,28 @@ export function expectGuaranteeHeld(run: GuaranteeRun): void {
   expect(run.invalidations).toBeGreaterThan(0);
   expect(run.writes).toBeGreaterThan(0);
 }
+
+/**
+ * Rounds of: entries tied to a dependency, filler that forces evictions, an invalidation; after each one no
+ * entry of the round may be readable, whatever memcached evicted of the bookkeeping.
+ */
+export async function runEvictionRounds(
+  client: MemcachedClient,
+  { rounds, entries, filler, size }: { rounds: number; entries: number; filler: number; size: number },
+): Promise<{ checked: number; evictions: number }> {
+  const value = 'x'.repeat(size);
+  let checked = 0;
+  for (let round = 0; round < rounds; round++) {
+    const keys = Array.from({ length: entries }, (_, i) => `r${round}-k${i}`);
+    const dependencies = [`dep-${round % 3}`];
+    await Promise.all(keys.map((key) => client.set(key, value, { dependencies })));
+    await Promise.all(Array.from({ length: filler }, (_, i) => client.set(`fill-${round}-${i}`, value)));
+    await client.invalidate(undefined, { dependencies });
+    for (const found of await Promise.all(keys.map((key) => client.query(key)))) {
+      expect(found).toBeUndefined();
+      checked++;
+    }
+  }
+  const stats = await client.getStatistics();
+  return { checked, evictions: stats.reduce((sum, [, s]) => sum + Number(s.evictions), 0) };
+}

@@ -1,7 +1,7 @@
 import { MemcachedClient } from '@lovely-memcached/core';
 import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { describe, expect, it } from 'vitest';
-import { expectGuaranteeHeld, runDependencyRace } from './dependency-guarantee.shared';
+import { expectGuaranteeHeld, runDependencyRace, runEvictionRounds } from './dependency-guarantee.shared';
 import { interleaving, seededRandom } from './support/interleaving-transport';
 
 const servers = ['10.0.0.1:11211', '10.0.0.2:11211', '10.0.0.3:11211'];
@@ -18,21 +18,14 @@ describe('dependency guarantee over the memory transport', () => {
   it('holds when memcached evicts the bookkeeping: a small memory limit under load', async () => {
     const memory = memoryTransport({ memoryLimit: 48 * 1024 });
     const client = new MemcachedClient({ transport: memory, servers: [servers[0] as string] });
-    const filler = 'x'.repeat(900);
-    let checked = 0;
-    for (let round = 0; round < 20; round++) {
-      const keys = Array.from({ length: 30 }, (_, i) => `r${round}-k${i}`);
-      await Promise.all(keys.map((key) => client.set(key, filler, { dependencies: [`dep-${round % 3}`] })));
-      await Promise.all(Array.from({ length: 20 }, (_, i) => client.set(`fill-${round}-${i}`, filler)));
-      await client.invalidate(undefined, { dependencies: [`dep-${round % 3}`] });
-      for (const value of await Promise.all(keys.map((key) => client.query(key)))) {
-        expect(value).toBeUndefined();
-        checked++;
-      }
-    }
+    const { checked, evictions } = await runEvictionRounds(client, {
+      rounds: 20,
+      entries: 30,
+      filler: 20,
+      size: 900,
+    });
     expect(checked).toBe(600);
-    const [[, stats]] = (await client.getStatistics()) as [[string, Record<string, string>]];
-    expect(Number(stats.evictions)).toBeGreaterThan(100);
+    expect(evictions).toBeGreaterThan(100);
   });
 
   it('holds when the reverse index was evicted but entries survive', async () => {

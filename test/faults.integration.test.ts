@@ -6,21 +6,14 @@
 import { MemcachedClient } from '@lovely-memcached/core';
 import { type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy';
+import { trackUnhandledRejections } from './support/unhandled-rejections';
 
 const TIMEOUT = 250;
 const SLACK = 1000;
 
-let unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-beforeEach(() => {
-  unhandled = [];
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
+const unhandled = trackUnhandledRejections();
 
 interface Load {
   stop(): Promise<{ calls: number; threw: unknown[]; slowest: number; stored: number }>;
@@ -68,6 +61,18 @@ async function eventually(check: () => Promise<boolean>, within: number): Promis
   return performance.now() - started;
 }
 
+/** Waits for service to resume, stops the load, and checks the invariants every fault test shares. */
+async function recoverAndStop(client: MemcachedClient, load: Load, probe: number) {
+  const back = await eventually(async () => (await client.set('probe', probe)) !== null, 3000);
+  await sleep(300);
+  const result = await load.stop();
+  expect(back).toBeLessThan(2000);
+  expect(result.threw).toEqual([]);
+  expect(unhandled.reasons).toEqual([]);
+  expect(result.slowest).toBeLessThan(TIMEOUT + SLACK);
+  return result;
+}
+
 describe('real faults under load', () => {
   let server: RunningMemcached | undefined;
   let proxy: FaultProxy | undefined;
@@ -90,13 +95,7 @@ describe('real faults under load', () => {
     process.kill(server.pid, 'SIGKILL');
     await sleep(700);
     server = await startMemcached({ port });
-    const back = await eventually(async () => (await client.set('probe', 1)) !== null, 3000);
-    await sleep(300);
-    const result = await load.stop();
-    expect(back).toBeLessThan(2000);
-    expect(result.threw).toEqual([]);
-    expect(unhandled).toEqual([]);
-    expect(result.slowest).toBeLessThan(TIMEOUT + SLACK);
+    const result = await recoverAndStop(client, load, 1);
     expect(result.calls).toBeGreaterThan(1000);
     expect(result.stored).toBeGreaterThan(50);
     expect(await client.query('probe')).toBe(1);
@@ -115,13 +114,7 @@ describe('real faults under load', () => {
     proxy.mode = mode;
     await sleep(800);
     proxy.mode = 'pass';
-    const back = await eventually(async () => (await client.set('probe', 2)) !== null, 3000);
-    await sleep(300);
-    const result = await load.stop();
-    expect(back).toBeLessThan(2000);
-    expect(result.threw).toEqual([]);
-    expect(unhandled).toEqual([]);
-    expect(result.slowest).toBeLessThan(TIMEOUT + SLACK);
+    await recoverAndStop(client, load, 2);
     if (mode === 'cut') expect(proxy.cuts).toBeGreaterThan(0);
     expect(await client.query('probe')).toBe(2);
     await client.close();

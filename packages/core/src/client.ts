@@ -163,7 +163,7 @@ export class MemcachedClient {
     const records = this.dependencyRecords(options.dependencies, ns);
     const { transport, dependencies } = this.connection;
     await Promise.all([
-      target && transport.delete(target.memcachedKey),
+      target && transport.delete(target.memcachedKey, { urgent: true }),
       records.length > 0 && dependencies.invalidate(records),
     ]);
   }

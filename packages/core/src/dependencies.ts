@@ -140,7 +140,7 @@ export class Dependencies {
       records.flatMap(({ tokenKey, indexKey }) => [
         // Dropping the token is what makes every earlier entry read as a miss, on any server, at once; the next
         // writer creates a fresh one. (Deleting, not overwriting: a dependency nothing is tied to stays as it was.)
-        this.transport.delete(tokenKey),
+        this.transport.delete(tokenKey, { urgent: true }),
         this.freeDependents(indexKey),
       ]),
     );

@@ -21,6 +21,7 @@ export type {
 } from './options';
 export {
   DEFAULT_MAX_ITEM_SIZE,
+  type DeleteOptions,
   MAX_KEY_LENGTH,
   MAX_RELATIVE_EXPTIME,
   parseServerAddress,

@@ -47,6 +47,11 @@ export interface StoreOptions {
   exptime?: number;
 }
 
+export interface DeleteOptions {
+  /** Try the server even while it is considered down (its cool-down is skipped). @default false */
+  urgent?: boolean;
+}
+
 /**
  * The outcome of a storage command, as memcached reports it:
  * - `stored`: done;
@@ -93,8 +98,12 @@ export interface Transport {
   append(key: string, value: Uint8Array): Promise<StoreStatus>;
   /** Optional: stores only if the item is unchanged since it was read with this `cas`. */
   cas?(key: string, value: Uint8Array, cas: bigint, options?: StoreOptions): Promise<StoreStatus>;
-  /** `true` when an item was deleted. */
-  delete(key: string): Promise<boolean>;
+  /**
+   * `true` when an item was deleted. With `urgent`, a server the transport currently considers down is tried
+   * anyway (within the deadline): invalidations use it, since a delete skipped on a server that is in fact back
+   * would leave a stale entry readable by clients that see it up.
+   */
+  delete(key: string, options?: DeleteOptions): Promise<boolean>;
   /** Adds `delta` to a decimal counter item; `undefined` when absent, not a number, or unreachable. */
   incr(key: string, delta: number | bigint): Promise<bigint | undefined>;
   /** Sets a new expiry time; `true` when the item exists. */

@@ -96,13 +96,14 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       build: (opaque: number) => Buffer,
       read: (r: Response) => T,
       fallback: T,
+      urgent = false,
     ): Promise<T> {
       try {
         checkKey(key);
       } catch (error) {
         return Promise.reject(error);
       }
-      return onConnection(route(key).acquire(), build, read, fallback);
+      return onConnection(route(key).acquire(urgent), build, read, fallback);
     }
 
     function onConnection<T>(
@@ -213,12 +214,13 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         return call(key, (opaque) => keyRequest(Op.APPEND, key, opaque, value), storeStatus, 'unavailable');
       },
 
-      delete(key) {
+      delete(key, options = {}) {
         return call(
           key,
           (opaque) => keyRequest(Op.DELETE, key, opaque),
           (r) => r.header.status === Status.OK,
           false,
+          options.urgent === true,
         );
       },
 

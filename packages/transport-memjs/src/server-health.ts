@@ -37,9 +37,13 @@ export class ServerHealth {
     return this.down;
   }
 
-  /** A live connection, or undefined while the server is down (or the transport closed). */
-  acquire(): Connection | undefined {
-    if (this.down || this.closed) return undefined;
+  /**
+   * A live connection, or undefined while the server is down (or the transport closed). `urgent` requests
+   * (invalidations) probe a down server at once and ride on the probe's connection, behind its NOOP.
+   */
+  acquire(urgent = false): Connection | undefined {
+    if (this.closed) return undefined;
+    if (this.down) return urgent ? this.probe() : undefined;
     if (this.connection === undefined || this.connection.broken) {
       this.connection = new Connection(this.settings, (reason, broken) => this.onBreak(reason, broken));
     }
@@ -80,14 +84,15 @@ export class ServerHealth {
   }
 
   private scheduleProbe(): void {
-    if (this.closed) return;
+    if (this.closed || this.probeTimer !== undefined) return;
     this.probeTimer = setTimeout(() => this.probe(), this.options.probeInterval);
     this.probeTimer.unref();
   }
 
-  private probe(): void {
+  private probe(): Connection | undefined {
+    if (this.probeTimer !== undefined) clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
-    if (this.closed) return;
+    if (this.closed) return undefined;
     let answered = false;
     const probe = new Connection(this.settings, (reason, broken) => {
       if (answered) this.onBreak(reason, broken);
@@ -108,5 +113,6 @@ export class ServerHealth {
       },
       () => {},
     );
+    return probe;
   }
 }

@@ -87,6 +87,24 @@ describe('several servers', () => {
     await client.close();
   });
 
+  it('an urgent delete (an invalidation) reaches a server that is back before its probe notices', async () => {
+    const transport = memjsTransport({ timeout: 300, probeInterval: 60_000 })([addresses()[0] as string]);
+    await transport.set('urgent', Buffer.from('v'));
+    const victim = servers[0] as RunningMemcached;
+    await victim.stop();
+    expect(await transport.get('urgent')).toBeUndefined(); // discovers the failure: marked down
+    servers[0] = await startMemcached({ port: victim.port });
+    await transport.set('urgent', Buffer.from('v')); // skipped: still considered down, nothing sent
+    const other = memjsTransport()(servers[0]?.servers ?? []);
+    await other.set('urgent', Buffer.from('written by a client that sees the server up'));
+    // Without urgency this delete would be skipped and the entry would stay readable for `other`.
+    expect(await transport.delete('urgent', { urgent: true })).toBe(true);
+    expect(await other.get('urgent')).toBeUndefined();
+    // The probe that carried the delete found the server up: it is in use again.
+    expect(await transport.set('urgent', Buffer.from('back'))).toBe('stored');
+    await Promise.all([transport.close(), other.close()]);
+  });
+
   it('a multi-get across servers isolates a down server: the others still answer', async () => {
     const transport = memjsTransport({ timeout: 300 })(addresses());
     const keys = Array.from({ length: 60 }, (_, i) => `iso-${i}`);
