@@ -20,7 +20,7 @@ const results = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 const VALUE = 'v'.repeat(100);
 const KEYS = 1000;
 const quick = process.argv.includes('--quick');
-const rounds = quick ? 2 : 5;
+const rounds = quick ? 2 : 7;
 
 const rows: Row[] = [];
 const byName = (measured: Measured[], name: string) => measured.find((m) => m.name === name) as Measured;
