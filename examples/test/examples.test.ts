@@ -44,12 +44,16 @@ describe('the HTTP pages example', () => {
 
 describe('the tour', () => {
   it('runs in memory and shows every feature', () => {
-    const output = execFileSync(join(examples, 'node_modules', '.bin', 'tsx'), ['--conditions=@lovely-memcached/source', 'tour.ts'], {
-      cwd: examples,
-      env: { ...process.env, MEMCACHED_SERVERS: '' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const output = execFileSync(
+      join(examples, 'node_modules', '.bin', 'tsx'),
+      ['--conditions=@lovely-memcached/source', 'tour.ts'],
+      {
+        cwd: examples,
+        env: { ...process.env, MEMCACHED_SERVERS: '' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     for (const heading of [
       'Hashed keys',
       'Raw keys',
