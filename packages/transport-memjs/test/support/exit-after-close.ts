@@ -1,0 +1,17 @@
+// Run as a child process by close.integration.test.ts: uses a client against a live and a dead server, closes
+// it, and must then exit on its own (no process.exit): nothing may keep the event loop alive.
+import { MemcachedClient } from '@lovely-memcached/core';
+import { memjsTransport } from '../../src';
+
+const [live] = process.argv.slice(2);
+const client = new MemcachedClient({
+  transport: memjsTransport(),
+  servers: [live as string, '127.0.0.1:1'],
+  trackKeys: true,
+});
+for (let i = 0; i < 20; i++) await client.set(`k${i}`, i, { dependencies: ['d'] });
+await Promise.all(Array.from({ length: 20 }, (_, i) => client.query(`k${i}`)));
+await client.keys();
+await client.invalidate(undefined, { dependencies: ['d'] });
+await client.close();
+process.stdout.write('closed\n');
