@@ -14,6 +14,9 @@ ensure_dependencies
 echo "› building every package (turbo run build)"
 pnpm turbo run build --output-logs=errors-only
 
+echo "› checking the published shape of every package (publint, are-the-types-wrong)"
+pnpm turbo run check:package --output-logs=errors-only
+
 echo "› running every test (vitest)"
 mkdir -p .test-results
 status=0
