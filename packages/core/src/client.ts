@@ -15,7 +15,7 @@ import {
   type SetOptions,
 } from './options';
 import { ReadBatcher } from './read-batcher';
-import { parseServerAddress, type Transport } from './transport';
+import { MEMCACHED_ITEM_OVERHEAD, parseServerAddress, type Transport } from './transport';
 
 /** What a key resolved to: the memcached key, and the canonical text tracking records keep. */
 interface ResolvedKey {
@@ -226,15 +226,18 @@ export class MemcachedClient {
     return [...new Set(dependencies.map(encodeKey))].map((encoded) => dependencyRecords(encoded, ns));
   }
 
+  /** Refuses what memcached would refuse, before anything is written (bookkeeping included). */
   private checkSize(size: number, memcachedKey: string): void {
-    if (size > this.connection.transport.capabilities.maxValueSize) throw this.tooLarge(size, memcachedKey);
+    const { maxItemSize } = this.connection.transport.capabilities;
+    if (size + memcachedKey.length + MEMCACHED_ITEM_OVERHEAD > maxItemSize)
+      throw this.tooLarge(size, memcachedKey);
   }
 
   private tooLarge(size: number, memcachedKey: string): InvalidValueError {
-    const limit = this.connection.transport.capabilities.maxValueSize;
+    const limit = this.connection.transport.capabilities.maxItemSize;
     return new InvalidValueError(
       'ERR_VALUE_TOO_LARGE',
-      `value of ${size} bytes for key ${memcachedKey} exceeds the server's item size limit (${limit} bytes for the value): store less, or raise memcached's -I limit`,
+      `value of ${size} bytes for key ${memcachedKey} exceeds the server's item size limit (${limit} bytes for key, value and ${MEMCACHED_ITEM_OVERHEAD} bytes of item header): store less, or raise memcached's -I limit`,
       { context: { key: memcachedKey, size, limit } },
     );
   }

@@ -24,6 +24,7 @@ export {
   type DeleteOptions,
   MAX_KEY_LENGTH,
   MAX_RELATIVE_EXPTIME,
+  MEMCACHED_ITEM_OVERHEAD,
   parseServerAddress,
   type ServerStats,
   type StoreOptions,

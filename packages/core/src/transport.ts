@@ -24,6 +24,12 @@ export const MAX_KEY_LENGTH = 250;
 /** memcached's default item size limit (`-I 1m`); the item header and key count against it. */
 export const DEFAULT_MAX_ITEM_SIZE = 1024 * 1024;
 
+/**
+ * What memcached 1.6 (64-bit, CAS on) adds to key + value when it checks the item size limit: the item header,
+ * the CAS value, the key's terminator and the value's CRLF. Measured: with `-I 1m`, key + value may be 1048517.
+ */
+export const MEMCACHED_ITEM_OVERHEAD = 59;
+
 /** Relative expiry times above this many seconds are read by memcached as absolute Unix times. */
 export const MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30;
 
@@ -77,8 +83,8 @@ export interface TransportCapabilities {
   cas: boolean;
   /** `getMulti()` fetches many keys in one round trip per server (not one call per key). */
   multiGet: boolean;
-  /** The largest value, in bytes, the store accepts for a key (memcached's item limit less its overhead). */
-  maxValueSize: number;
+  /** The store's item size limit (memcached's `-I`): key + value + MEMCACHED_ITEM_OVERHEAD must fit. */
+  maxItemSize: number;
 }
 
 export interface Transport {

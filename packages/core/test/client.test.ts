@@ -67,6 +67,17 @@ describe('bad input stores nothing', () => {
     expect(await client.set('fine', 'value')).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it('refuses exactly what memcached would: key + value + 59 bytes must fit the item limit', async () => {
+    const { client, writes } = setup();
+    const fits = 1024 * 1024 - 59 - 'k'.length;
+    expect(await client.set('k', new Uint8Array(fits), { raw: true })).toBe('k');
+    const before = writes().length;
+    await expect(client.set('k', new Uint8Array(fits + 1), { raw: true })).rejects.toMatchObject({
+      code: 'ERR_VALUE_TOO_LARGE',
+    });
+    expect(writes().length).toBe(before);
+  });
+
   it('uses the documented codes', async () => {
     const { client } = setup();
     await expect(client.set('k', undefined)).rejects.toMatchObject({ code: 'ERR_NOT_SERIALIZABLE' });

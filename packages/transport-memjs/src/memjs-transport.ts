@@ -33,9 +33,6 @@ import {
 } from './protocol';
 import { ServerHealth } from './server-health';
 
-/** memcached's per-item header (59 bytes) plus the longest key: a value this size always fits. */
-const ITEM_OVERHEAD = 59;
-
 // memcached drops the connection on keys it cannot parse; refuse them before they reach the wire.
 const VALID_KEY = /^[\x21-\x7e]+$/;
 
@@ -163,7 +160,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       capabilities: {
         cas: true,
         multiGet: true,
-        maxValueSize: resolved.maxItemSize - ITEM_OVERHEAD - MAX_KEY_LENGTH,
+        maxItemSize: resolved.maxItemSize,
       },
 
       get(key) {

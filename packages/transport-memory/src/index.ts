@@ -1,3 +1,3 @@
-export { ITEM_OVERHEAD, MemoryStore } from './memory-store';
+export { MemoryStore } from './memory-store';
 export { type MemoryTransportFactory, memoryTransport } from './memory-transport';
 export type { MemoryTransportOptions } from './options';

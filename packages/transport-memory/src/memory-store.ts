@@ -7,11 +7,13 @@
  * - exptime 0 = never, up to 30 days = seconds from now, larger = absolute Unix time, negative = already expired;
  * - every modification (set, append, incr, touch...) gives the item a new CAS unique.
  */
-import { MAX_RELATIVE_EXPTIME, type StoreStatus, type TransportItem } from '@lovely-memcached/core';
+import {
+  MAX_RELATIVE_EXPTIME,
+  MEMCACHED_ITEM_OVERHEAD,
+  type StoreStatus,
+  type TransportItem,
+} from '@lovely-memcached/core';
 import type { ResolvedMemoryOptions } from './options';
-
-/** memcached's per-item header on 64-bit builds with CAS: item struct, CAS, key terminator, value CRLF. */
-export const ITEM_OVERHEAD = 59;
 
 interface Item {
   value: Uint8Array;
@@ -205,7 +207,7 @@ export class MemoryStore {
   }
 
   private fits(key: string, valueLength: number): boolean {
-    return key.length + valueLength + ITEM_OVERHEAD <= this.options.maxItemSize;
+    return key.length + valueLength + MEMCACHED_ITEM_OVERHEAD <= this.options.maxItemSize;
   }
 
   private expiresAt(exptime: number): number {
@@ -234,7 +236,7 @@ export class MemoryStore {
 
   private write(key: string, value: Uint8Array, flags: number, expiresAt: number): void {
     this.remove(key);
-    const size = key.length + value.length + ITEM_OVERHEAD;
+    const size = key.length + value.length + MEMCACHED_ITEM_OVERHEAD;
     this.makeRoom(size);
     this.items.set(key, { value, flags: flags >>> 0, expiresAt, cas: this.nextCas++, size });
     this.bytes += size;

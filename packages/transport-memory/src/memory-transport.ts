@@ -17,7 +17,7 @@ import {
   type TransportFactory,
   type TransportItem,
 } from '@lovely-memcached/core';
-import { ITEM_OVERHEAD, MemoryStore } from './memory-store';
+import { MemoryStore } from './memory-store';
 import { type MemoryTransportOptions, resolveMemoryOptions } from './options';
 
 export interface MemoryTransportFactory extends TransportFactory {
@@ -70,7 +70,7 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
       capabilities: {
         cas: true,
         multiGet: true,
-        maxValueSize: resolved.maxItemSize - ITEM_OVERHEAD,
+        maxItemSize: resolved.maxItemSize,
       },
       async get(key: string): Promise<TransportItem | undefined> {
         return route(key)?.get(key);
