@@ -111,13 +111,14 @@ export class MemcachedClient {
       ]);
     }
     const entry = encodeEntry(body, stamps);
+    // Checked again with the stamps in: they add a few dozen bytes per dependency.
     this.checkSize(entry.bytes.length, resolved.memcachedKey);
-    if (stamps.length > 0)
+    if (stamps.length === 0) dependencies.forget(resolved.memcachedKey);
+    else
       dependencies.remember(
         resolved.memcachedKey,
         stamps.map(([tokenKey]) => tokenKey),
       );
-    else dependencies.forget(resolved.memcachedKey);
 
     const [status] = await Promise.all([
       transport.set(resolved.memcachedKey, entry.bytes, { flags: entry.flags, exptime }),
@@ -144,12 +145,9 @@ export class MemcachedClient {
       return entry.value as T;
     }
     const tokenKeys = entry.stamps.map(([tokenKey]) => tokenKey);
-    const current =
-      prefetched !== undefined && sameKeys(hint, tokenKeys)
-        ? await prefetched
-        : await reads.getMany(tokenKeys);
-    if (prefetched === undefined || !sameKeys(hint, tokenKeys))
-      dependencies.remember(memcachedKey, tokenKeys);
+    const hinted = prefetched !== undefined && sameKeys(hint, tokenKeys);
+    if (!hinted) dependencies.remember(memcachedKey, tokenKeys);
+    const current = await (hinted ? prefetched : reads.getMany(tokenKeys));
     for (const [tokenKey, token] of entry.stamps) {
       if (tokenText(current.get(tokenKey)) !== token) return options.default;
     }
