@@ -4,10 +4,12 @@
  * dependencies is just its bytes, readable by every memcached client.
  *
  * Flags: 0 = plain text (what other clients write); ours carry 'LM' (0x4c4d) in the upper 16 bits, a kind in
- * the low byte, and bit 8 when the body is preceded by dependency tokens:
- *   [u8 count][count × (u8 length, token key, u8 length, token), all ASCII][body]
+ * the low byte, bit 9 when the entry starts with a freshness header (12 bytes, see freshness.ts), and bit 8 when
+ * the body is preceded by dependency tokens:
+ *   [freshness header?][u8 count][count × (u8 length, token key, u8 length, token), all ASCII][body]
  */
 import { InvalidValueError } from './errors';
+import { FRESHNESS_HEADER_LENGTH, type Freshness, readFreshness, writeFreshness } from './freshness';
 import { isMemcachedKey } from './key';
 import { decodeValue, encodeValue, NOT_DECODED } from './serializer';
 import type { TransportItem } from './transport';
@@ -15,6 +17,8 @@ import type { TransportItem } from './transport';
 const MARK = 0x4c4d_0000;
 const MARK_MASK = 0xffff_0000;
 const DEPS_BIT = 0x100;
+/** The body is preceded by a freshness header (read-through entries, see freshness.ts). */
+const FRESH_BIT = 0x200;
 
 export const Kind = {
   /** a JSON-shaped value */
@@ -54,18 +58,33 @@ export interface EncodedEntry {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-function withTokens(body: Uint8Array, kind: Kind, stamps: readonly TokenStamp[]): EncodedEntry {
-  let headerLength = 1;
-  for (const [key, token] of stamps) headerLength += 2 + key.length + token.length;
+function withHeaders(
+  body: Uint8Array,
+  kind: Kind,
+  stamps: readonly TokenStamp[],
+  freshness: Freshness | undefined,
+): EncodedEntry {
+  let headerLength = freshness === undefined ? 0 : FRESHNESS_HEADER_LENGTH;
+  if (stamps.length > 0) {
+    headerLength += 1;
+    for (const [key, token] of stamps) headerLength += 2 + key.length + token.length;
+  }
   const bytes = Buffer.allocUnsafe(headerLength + body.length);
-  bytes[0] = stamps.length;
-  let offset = 1;
-  for (const part of stamps.flat()) {
-    bytes[offset] = part.length;
-    offset += 1 + bytes.write(part, offset + 1, 'latin1');
+  let offset = 0;
+  if (freshness !== undefined) {
+    writeFreshness(bytes, 0, freshness);
+    offset = FRESHNESS_HEADER_LENGTH;
+  }
+  if (stamps.length > 0) {
+    bytes[offset++] = stamps.length;
+    for (const part of stamps.flat()) {
+      bytes[offset] = part.length;
+      offset += 1 + bytes.write(part, offset + 1, 'latin1');
+    }
   }
   bytes.set(body, offset);
-  return { bytes, flags: flagsOf(kind, true) };
+  const flags = flagsOf(kind, stamps.length > 0) | (freshness === undefined ? 0 : FRESH_BIT);
+  return { bytes, flags: flags >>> 0 };
 }
 
 /** A value turned into bytes, before dependency tokens (known only after a round trip) are put in front. */
@@ -89,16 +108,25 @@ export function encodeBody(value: unknown, raw: boolean): EncodedBody {
   );
 }
 
-/** The stored form: plain text stays plain without tokens; with tokens every body is in our own format. */
-export function encodeEntry({ body, kind }: EncodedBody, stamps: readonly TokenStamp[]): EncodedEntry {
-  if (stamps.length === 0)
+/**
+ * The stored form: plain text stays plain without tokens or freshness; with either, every body is in our own
+ * format.
+ */
+export function encodeEntry(
+  { body, kind }: EncodedBody,
+  stamps: readonly TokenStamp[],
+  freshness?: Freshness,
+): EncodedEntry {
+  if (stamps.length === 0 && freshness === undefined)
     return { bytes: body, flags: kind === PLAIN_TEXT_FLAGS ? PLAIN_TEXT_FLAGS : flagsOf(kind) };
-  return withTokens(body, kind === PLAIN_TEXT_FLAGS ? Kind.TEXT : kind, stamps);
+  return withHeaders(body, kind === PLAIN_TEXT_FLAGS ? Kind.TEXT : kind, stamps, freshness);
 }
 
 export interface DecodedEntry {
   value: unknown;
   stamps: TokenStamp[];
+  /** Present on entries written by `getOrSet`. */
+  freshness?: Freshness;
 }
 
 /** Reads the token header; undefined when it is not well formed (a truncated or foreign item). */
@@ -154,12 +182,19 @@ export function decodeEntry(item: TransportItem, raw: boolean): DecodedEntry | u
   if (!raw && kind !== Kind.JSON && kind !== Kind.V8) return undefined;
   let body = bytes;
   let stamps: TokenStamp[] = [];
+  let freshness: Freshness | undefined;
+  if (flags & FRESH_BIT) {
+    freshness = readFreshness(Buffer.from(body.buffer, body.byteOffset, body.length));
+    if (freshness === undefined) return undefined;
+    body = body.subarray(FRESHNESS_HEADER_LENGTH);
+  }
   if (flags & DEPS_BIT) {
-    const decoded = decodeStamps(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+    const decoded = decodeStamps(Buffer.from(body.buffer, body.byteOffset, body.length));
     if (decoded === undefined) return undefined;
     stamps = decoded.stamps;
-    body = bytes.subarray(decoded.bodyStart);
+    body = body.subarray(decoded.bodyStart);
   }
   const value = decodeBody(kind, body);
-  return value === NOT_DECODED ? undefined : { value, stamps };
+  if (value === NOT_DECODED) return undefined;
+  return freshness === undefined ? { value, stamps } : { value, stamps, freshness };
 }
