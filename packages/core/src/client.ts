@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Dependencies, type DependencyRecords, dependencyRecords, tokenText } from './dependencies';
-import { decodeEntry, encodeBody, encodeEntry } from './entry-format';
+import { Dependencies, type DependencyRecords, dependencyRecords } from './dependencies';
+import { encodeBody, encodeEntry } from './entry-format';
 import { CacheError, InvalidValueError, KeyTrackingDisabledError } from './errors';
+import { isFresh } from './freshness';
 import { assertNamespace, encodeKey, hashedKey, type Key, type Namespace, rawKey } from './key';
 import { KeyTracker } from './key-tracking';
 import { toExptime } from './lifetime';
+import { readLiveEntry } from './live-entry';
 import {
   type DependentsOptions,
   type InvalidateOptions,
@@ -132,25 +134,9 @@ export class MemcachedClient {
   async query<T = unknown>(key: Key, options: QueryOptions<T> = {}): Promise<T | undefined> {
     const { memcachedKey } = this.resolveKey(key, options.ns, options.raw);
     const { reads, dependencies } = this.connection;
-    // Tokens this entry had before leave in the same multi-get as the entry: one round trip, not two.
-    const hint = dependencies.hint(memcachedKey);
-    const prefetched = hint === undefined ? undefined : reads.getMany(hint);
-    // Not awaited when the entry turns out to be gone: its failure must not become an unhandled rejection.
-    prefetched?.catch(() => {});
-    const item = await reads.get(memcachedKey);
-    const entry = item === undefined ? undefined : decodeEntry(item, options.raw === true);
-    if (entry === undefined) return options.default;
-    if (entry.stamps.length === 0) {
-      if (hint !== undefined) dependencies.forget(memcachedKey);
-      return entry.value as T;
-    }
-    const tokenKeys = entry.stamps.map(([tokenKey]) => tokenKey);
-    const hinted = prefetched !== undefined && sameKeys(hint, tokenKeys);
-    if (!hinted) dependencies.remember(memcachedKey, tokenKeys);
-    const current = await (hinted ? prefetched : reads.getMany(tokenKeys));
-    for (const [tokenKey, token] of entry.stamps) {
-      if (tokenText(current.get(tokenKey)) !== token) return options.default;
-    }
+    const entry = await readLiveEntry(reads, dependencies, memcachedKey, options.raw === true);
+    // A read-through entry past its lifetime is only for `getOrSet` to serve within grace: a miss here.
+    if (entry === undefined || !isFresh(entry.freshness, this.options.now())) return options.default;
     return entry.value as T;
   }
 
@@ -239,8 +225,4 @@ export class MemcachedClient {
       { context: { key: memcachedKey, size, limit } },
     );
   }
-}
-
-function sameKeys(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  return a !== undefined && a.length === b.length && a.every((key, i) => key === b[i]);
 }

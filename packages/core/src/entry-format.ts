@@ -37,6 +37,8 @@ export const Kind = {
   TRACKING: 0x12,
   /** newline-separated uids: the registry of key-tracking clients */
   REGISTRY: 0x13,
+  /** a read-through lease: who computes a key's value (see lease.ts) */
+  LEASE: 0x14,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
