@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Dependencies, type DependencyRecords, dependencyRecords } from './dependencies';
-import { encodeBody, encodeEntry } from './entry-format';
+import { type EncodedBody, encodeBody, encodeEntry, type TokenStamp } from './entry-format';
 import { CacheError, InvalidValueError, KeyTrackingDisabledError } from './errors';
-import { isFresh } from './freshness';
+import { type Freshness, isFresh } from './freshness';
+import { type GetOrSetOptions, resolveReadThroughSettings } from './get-or-set-options';
 import { assertNamespace, encodeKey, hashedKey, type Key, type Namespace, rawKey } from './key';
 import { KeyTracker } from './key-tracking';
+import { addLeases } from './lease';
 import { toExptime } from './lifetime';
 import { readLiveEntry } from './live-entry';
 import {
@@ -17,6 +19,7 @@ import {
   type SetOptions,
 } from './options';
 import { ReadBatcher } from './read-batcher';
+import { type Factory, ReadThrough } from './read-through';
 import { MEMCACHED_ITEM_OVERHEAD, parseServerAddress, type Transport } from './transport';
 
 /** What a key resolved to: the memcached key, and the canonical text tracking records keep. */
@@ -32,6 +35,7 @@ interface Connection {
   reads: ReadBatcher;
   dependencies: Dependencies;
   tracker: KeyTracker | undefined;
+  readThrough: ReadThrough;
 }
 
 /**
@@ -93,6 +97,7 @@ export class MemcachedClient {
       reads,
       dependencies: new Dependencies(transport, reads),
       tracker: this.options.trackKeys ? new KeyTracker(transport, reads, this.uid) : undefined,
+      readThrough: new ReadThrough(transport.leases ?? addLeases(transport), this.options.now),
     };
   }
 
@@ -102,18 +107,62 @@ export class MemcachedClient {
     const exptime = toExptime(options.lifetime ?? this.defaultLifetime, this.options.now());
     const records = this.dependencyRecords(options.dependencies, resolved.ns);
     const body = encodeBody(value, options.raw === true);
-    const { transport, dependencies, tracker } = this.connection;
     this.checkSize(body.body.length, resolved.memcachedKey);
+    const stamps = await this.takeStamps(records, resolved.memcachedKey);
+    return this.store(resolved, body, stamps, exptime);
+  }
 
-    let stamps: Awaited<ReturnType<Dependencies['stamps']>> = [];
-    if (records.length > 0) {
-      [stamps] = await Promise.all([
-        dependencies.stamps(records),
-        dependencies.index(records, resolved.memcachedKey),
-      ]);
+  /**
+   * The value for `key`, or the factory's (stored for next time), with one factory call per key across every
+   * client and process sharing the servers; stale values within `grace` are served while one caller refreshes.
+   */
+  async getOrSet<T>(key: Key, factory: Factory<T>, options: GetOrSetOptions = {}): Promise<T> {
+    if (typeof factory !== 'function') {
+      throw new CacheError('ERR_INVALID_OPTION', `getOrSet needs a factory function, got ${typeof factory}`, {
+        context: { key },
+      });
     }
-    const entry = encodeEntry(body, stamps);
-    // Checked again with the stamps in: they add a few dozen bytes per dependency.
+    const settings = resolveReadThroughSettings(options, this.defaultLifetime);
+    const resolved = this.resolveKey(key, options.ns, options.raw);
+    const exptime = toExptime(settings.storeSeconds, this.options.now());
+    const records = this.dependencyRecords(options.dependencies, resolved.ns);
+    const raw = options.raw === true;
+    const connection = this.connection;
+    return connection.readThrough.getOrSet(resolved.memcachedKey, factory, settings, {
+      read: () => readLiveEntry(connection.reads, connection.dependencies, resolved.memcachedKey, raw),
+      prepare: async () => {
+        const stamps = await this.takeStamps(records, resolved.memcachedKey);
+        return (value, freshness) => this.store(resolved, encodeBody(value, raw), stamps, exptime, freshness);
+      },
+      reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
+    });
+  }
+
+  /** The current token of each dependency (created where missing), and the entry listed in their indexes. */
+  private async takeStamps(
+    records: readonly DependencyRecords[],
+    memcachedKey: string,
+  ): Promise<TokenStamp[]> {
+    if (records.length === 0) return [];
+    const { dependencies } = this.connection;
+    const [stamps] = await Promise.all([
+      dependencies.stamps(records),
+      dependencies.index(records, memcachedKey),
+    ]);
+    return stamps;
+  }
+
+  /** Writes an encoded value with its stamps; the memcached key, or `null` when no server took it. */
+  private async store(
+    resolved: ResolvedKey,
+    body: EncodedBody,
+    stamps: readonly TokenStamp[],
+    exptime: number,
+    freshness?: Freshness,
+  ): Promise<string | null> {
+    const { transport, dependencies, tracker } = this.connection;
+    const entry = encodeEntry(body, stamps, freshness);
+    // Checked again with the headers in: stamps add a few dozen bytes per dependency.
     this.checkSize(entry.bytes.length, resolved.memcachedKey);
     if (stamps.length === 0) dependencies.forget(resolved.memcachedKey);
     else

@@ -14,7 +14,8 @@ export type CacheErrorCode =
   | 'ERR_VALUE_TOO_LARGE'
   | 'ERR_INVALID_LIFETIME'
   | 'ERR_KEY_TRACKING_DISABLED'
-  | 'ERR_AUTH';
+  | 'ERR_AUTH'
+  | 'ERR_FACTORY_TIMEOUT';
 
 /** Extra facts about the failure (the offending key, the server), for logs and programmatic handling. */
 export interface CacheErrorContext {

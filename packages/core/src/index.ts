@@ -10,8 +10,11 @@ export {
   isCacheError,
   KeyTrackingDisabledError,
 } from './errors';
+export type { Freshness } from './freshness';
+export type { GetOrSetOptions } from './get-or-set-options';
 export { createHashRing, type HashRing } from './ketama';
 export type { Key, KeyPrimitive, Namespace } from './key';
+export type { LeaseOutcome, Leases } from './lease';
 export type {
   DependentsOptions,
   InvalidateOptions,
@@ -19,6 +22,7 @@ export type {
   QueryOptions,
   SetOptions,
 } from './options';
+export type { Factory, FactoryContext } from './read-through';
 export {
   DEFAULT_MAX_ITEM_SIZE,
   type DeleteOptions,

@@ -16,7 +16,10 @@ import type { Transport } from './transport';
  * - `held`: someone else computes: wait for the value;
  * - `unavailable`: the lease's server cannot be reached: compute without one (never wait on a down server).
  */
-export type LeaseOutcome = { status: 'won'; release(): Promise<void> } | { status: 'held' } | { status: 'unavailable' };
+export type LeaseOutcome =
+  | { status: 'won'; release(): Promise<void> }
+  | { status: 'held' }
+  | { status: 'unavailable' };
 
 export interface Leases {
   /** Tries to take the lease on `memcachedKey` for `ttlMs` milliseconds. */

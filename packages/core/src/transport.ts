@@ -15,6 +15,7 @@
  */
 
 import { CacheError } from './errors';
+import type { Leases } from './lease';
 
 export const TRANSPORT_SPECIFICATION_VERSION = 'v1' as const;
 
@@ -120,6 +121,17 @@ export interface Transport {
   stats(): Promise<ServerStats[]>;
   /** Closes connections; pending calls settle. */
   close(): Promise<void>;
+  /**
+   * Optional: read-through leases kept by the server itself (memcached's meta `mg … N`). Without them the core
+   * takes leases with `add`.
+   */
+  readonly leases?: Leases;
+  /**
+   * Optional: false while the server that holds `key` is known to be unreachable (marked down); true otherwise.
+   * Lets the core tell "absent" from "could not be read" (key tracking never prunes on the latter, read-through
+   * never waits on it).
+   */
+  reachable?(key: string): boolean;
 }
 
 /** How a client gets a transport: `memjsTransport(options)` and `memoryTransport(options)` return one. */
