@@ -13,8 +13,18 @@ export {
 export type { Freshness } from './freshness';
 export type { GetOrSetOptions } from './get-or-set-options';
 export { createHashRing, type HashRing } from './ketama';
-export type { Key, KeyPrimitive, Namespace } from './key';
+export { assertMemcachedKey, isMemcachedKey, type Key, type KeyPrimitive, type Namespace } from './key';
 export type { LeaseOutcome, Leases } from './lease';
+export {
+  callSafely,
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkPositiveNumber,
+  checkString,
+  isThenable,
+  warnOnce,
+} from './option-checks';
 export type {
   DependentsOptions,
   InvalidateOptions,
@@ -39,3 +49,4 @@ export {
   type TransportFactory,
   type TransportItem,
 } from './transport';
+export { assertExptime, assertFlags, toDelta } from './transport-arguments';

@@ -111,6 +111,16 @@ export function isMemcachedKey(key: string): boolean {
   return key.length > 0 && key.length <= MAX_KEY_LENGTH && PRINTABLE_ASCII.test(key);
 }
 
+/** For transports: refuses a key memcached cannot hold before it reaches the wire (or the in-memory store). */
+export function assertMemcachedKey(key: string): void {
+  if (typeof key !== 'string' || !isMemcachedKey(key)) {
+    throw new InvalidKeyError(
+      `invalid memcached key ${describe(key)}: 1-${MAX_KEY_LENGTH} bytes of printable ASCII, no spaces or control characters`,
+      { context: { key } },
+    );
+  }
+}
+
 /** The memcached key of a raw key: the namespace prepended, checked against memcached's key rules. */
 export function rawKey(key: unknown, ns: unknown): string {
   if (typeof key !== 'string') {

@@ -4,6 +4,7 @@
  */
 import type { Transport } from '@lovely-memcached/core';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { argumentsContract } from './contract/arguments';
 import { casAndCountersContract } from './contract/cas-and-counters';
 import { type ContractContext, createContext, type TransportContractCapabilities } from './contract/context';
 import { expiryContract } from './contract/expiry';
@@ -22,6 +23,7 @@ const CONCERNS: Array<[string, (ctx: ContractContext) => void]> = [
   ['expiry', expiryContract],
   ['item size limit', limitsContract],
   ['server commands', serverContract],
+  ['keys and arguments', argumentsContract],
   ['unreachable server', unreachableContract],
 ];
 

@@ -40,11 +40,17 @@ export type BreakReason =
 
 export class Connection {
   broken = false;
+  /** The socket connected at least once: the server was reachable. */
+  connected = false;
+  /** The socket error code behind the break, e.g. `ECONNREFUSED`, when there was one. */
+  errorCode: string | undefined;
   /** Requests written before the socket could take them (SASL not yet done). */
   private held: Buffer[] | undefined;
   private readonly socket: Socket;
   private readonly pending = new Map<number, Pending>();
-  private readBuffer: Buffer | undefined;
+  /** Bytes received and not yet parsed: kept as chunks until a whole frame is in, then joined once. */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private nextOpaque = 0;
   private timer: NodeJS.Timeout | undefined;
   private corked = false;
@@ -54,21 +60,31 @@ export class Connection {
     private readonly onBreak: (reason: BreakReason, connection: Connection) => void,
   ) {
     this.socket = connect({ host: settings.host, port: settings.port, noDelay: true });
+    this.socket.on('connect', () => {
+      this.connected = true;
+    });
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    this.socket.on('error', () => this.break(this.socket.connecting ? 'connect' : this.closedReason()));
+    this.socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.errorCode = error.code;
+      this.break(this.socket.connecting ? 'connect' : this.closedReason());
+    });
     this.socket.on('close', () => this.break(this.closedReason()));
     if (settings.username !== undefined && settings.password !== undefined) this.authenticate();
   }
 
+  /**
+   * Sends one request. The request is encoded before it is registered: an encoding that throws (a bad
+   * argument) fails that call alone, and leaves no pending entry whose deadline would break the connection.
+   */
   send(build: (opaque: number) => Buffer, onReply: ReplyHandler, onFail: () => void): void {
     if (this.broken) {
       onFail();
       return;
     }
-    this.nextOpaque = (this.nextOpaque + 1) >>> 0;
-    const opaque = this.nextOpaque;
-    this.pending.set(opaque, { onReply, onFail, deadline: performance.now() + this.settings.timeout });
+    const opaque = (this.nextOpaque + 1) >>> 0;
     const bytes = build(opaque);
+    this.nextOpaque = opaque;
+    this.pending.set(opaque, { onReply, onFail, deadline: performance.now() + this.settings.timeout });
     if (this.held) this.held.push(bytes);
     else this.write(bytes);
     if (this.timer === undefined) this.arm(this.settings.timeout);
@@ -137,7 +153,19 @@ export class Connection {
   }
 
   private receive(chunk: Buffer): void {
-    let data = this.readBuffer === undefined ? chunk : Buffer.concat([this.readBuffer, chunk]);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    // Not a reply's first byte: out of step or not memcached at all; no need to wait for more to know.
+    if ((this.chunks[0] as Buffer)[0] !== RESPONSE_MAGIC) {
+      this.break('garbage');
+      return;
+    }
+    // A large value arrives in many chunks: join them once the whole frame is in, not on every chunk.
+    if (this.buffered < this.frameLength()) return;
+    let data =
+      this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    this.buffered = 0;
     for (;;) {
       if (data.length > 0 && data[0] !== RESPONSE_MAGIC) {
         this.break('garbage');
@@ -155,7 +183,19 @@ export class Connection {
       if (pending.onReply(response)) this.pending.delete(response.header.opaque);
       if (this.broken) return;
     }
-    this.readBuffer = data.length === 0 ? undefined : data;
+    if (data.length > 0) {
+      this.chunks = [data];
+      this.buffered = data.length;
+    }
+  }
+
+  /** Bytes needed for the first buffered frame: its header, then its header's body length. */
+  private frameLength(): number {
+    const first = this.chunks[0] as Buffer;
+    if (this.buffered < 24) return 24;
+    const header = first.length >= 24 ? first : Buffer.concat(this.chunks, this.buffered);
+    if (header !== first) this.chunks = [header];
+    return 24 + header.readUInt32BE(8);
   }
 
   private break(reason: BreakReason): void {
@@ -164,7 +204,8 @@ export class Connection {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.socket.destroy();
-    this.readBuffer = undefined;
+    this.chunks = [];
+    this.buffered = 0;
     this.held = undefined;
     const pending = [...this.pending.values()];
     this.pending.clear();

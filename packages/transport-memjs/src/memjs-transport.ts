@@ -6,9 +6,12 @@
  * memcached clients do, and a down server costs only its own keys.
  */
 import {
+  assertExptime,
+  assertFlags,
+  assertMemcachedKey,
   CacheError,
   createHashRing,
-  MAX_KEY_LENGTH,
+  isMemcachedKey,
   parseServerAddress,
   type ServerStats,
   type StoreOptions,
@@ -17,6 +20,7 @@ import {
   type Transport,
   type TransportFactory,
   type TransportItem,
+  toDelta,
 } from '@lovely-memcached/core';
 import type { Connection, ReplyHandler } from './connection';
 import { type MemjsTransportOptions, resolveMemjsOptions } from './options';
@@ -32,23 +36,6 @@ import {
   touchRequest,
 } from './protocol';
 import { ServerHealth } from './server-health';
-
-// memcached drops the connection on keys it cannot parse; refuse them before they reach the wire.
-const VALID_KEY = /^[\x21-\x7e]+$/;
-
-function isValidKey(key: string): boolean {
-  return key.length > 0 && key.length <= MAX_KEY_LENGTH && VALID_KEY.test(key);
-}
-
-function checkKey(key: string): void {
-  if (!isValidKey(key)) {
-    throw new CacheError(
-      'ERR_INVALID_KEY',
-      `invalid memcached key ${JSON.stringify(key)}: 1-${MAX_KEY_LENGTH} bytes of printable ASCII`,
-      { context: { key } },
-    );
-  }
-}
 
 function storeStatus(response: Response): StoreStatus {
   switch (response.header.status) {
@@ -80,8 +67,29 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
 
   return (servers: readonly string[]): Transport => {
     const parsed = servers.map(parseServerAddress);
-    const health = parsed.map(
-      ({ host, port }) => new ServerHealth(`${host}:${port}`, host.replace(/^\[|\]$/g, ''), port, resolved),
+    const health: ServerHealth[] = [];
+    // Said once: every server unreachable since the transport was made (not a key's miss: a setup problem).
+    let warnedNeverReached = false;
+    const warnIfNoneReachable = () => {
+      if (warnedNeverReached || !health.every((server) => server.neverReached)) return;
+      warnedNeverReached = true;
+      const why = health.map((server) => `${server.address}: ${server.lastFailure ?? 'unknown'}`).join(', ');
+      process.emitWarning(
+        `[lovely-memcached] memjsTransport: every memcached server has been unreachable since start (${why}); reads miss and writes store nothing until one answers`,
+        { type: 'LovelyMemcachedWarning', code: 'LOVELY_MEMCACHED_UNREACHABLE' },
+      );
+    };
+    health.push(
+      ...parsed.map(
+        ({ host, port }) =>
+          new ServerHealth(
+            `${host}:${port}`,
+            host.replace(/^\[|\]$/g, ''),
+            port,
+            resolved,
+            warnIfNoneReachable,
+          ),
+      ),
     );
     const ring = createHashRing(servers);
     const single = health.length === 1 ? health[0] : undefined;
@@ -96,11 +104,13 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       urgent = false,
     ): Promise<T> {
       try {
-        checkKey(key);
+        // memcached drops the connection on keys it cannot parse: refused before they reach the wire.
+        assertMemcachedKey(key);
+        return onConnection(route(key).acquire(urgent), build, read, fallback);
       } catch (error) {
+        // A bad argument (found while encoding) fails this call alone.
         return Promise.reject(error);
       }
-      return onConnection(route(key).acquire(urgent), build, read, fallback);
     }
 
     function onConnection<T>(
@@ -129,6 +139,12 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       { flags = 0, exptime = 0 }: StoreOptions,
       cas?: bigint,
     ) {
+      try {
+        assertFlags(flags);
+        assertExptime(exptime);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       return call<StoreStatus>(
         key,
         (opaque) => storageRequest(op, key, value, flags, exptime, opaque, cas),
@@ -177,7 +193,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         const byServer = new Map<ServerHealth, string[]>();
         for (const key of keys) {
           // A key memcached could never hold is simply absent: one bad key must not sink the whole batch.
-          if (!isValidKey(key)) continue;
+          if (!isMemcachedKey(key)) continue;
           const server = route(key);
           const list = byServer.get(server);
           if (list === undefined) byServer.set(server, [key]);
@@ -222,15 +238,26 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       },
 
       incr(key, delta) {
+        let amount: bigint;
+        try {
+          amount = toDelta(delta);
+        } catch (error) {
+          return Promise.reject(error);
+        }
         return call(
           key,
-          (opaque) => incrementRequest(key, BigInt(delta), opaque),
+          (opaque) => incrementRequest(key, amount, opaque),
           (r) => (r.header.status === Status.OK ? r.val.readBigUInt64BE(0) : undefined),
           undefined,
         );
       },
 
       touch(key, exptime) {
+        try {
+          assertExptime(exptime);
+        } catch (error) {
+          return Promise.reject(error);
+        }
         return call(
           key,
           (opaque) => touchRequest(key, exptime, opaque),
@@ -265,6 +292,10 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
             };
           },
         );
+      },
+
+      reachable(key) {
+        return route(key).reachable;
       },
 
       async close() {

@@ -1,8 +1,22 @@
-import type { CacheError } from '@lovely-memcached/core';
+import {
+  CacheError,
+  callSafely,
+  checkFunction,
+  checkInteger,
+  checkPositiveNumber,
+  checkString,
+} from '@lovely-memcached/core';
 
-/** What the transport reports about servers going down and coming back, for logs and metrics. */
+/**
+ * What the transport reports about servers going down and coming back, for logs and metrics.
+ *
+ * `reason` of `server-down`: `connect` (the connection could not be made; `code` says why, e.g.
+ * `ECONNREFUSED`), `timeout` (no reply within the deadline), `closed` (the server closed the connection with
+ * requests pending; `code` when the socket reported an error such as `ECONNRESET`), `garbage` (a reply that is
+ * not memcached's), `auth` (SASL refused).
+ */
 export type MemjsTransportEvent =
-  | { type: 'server-down'; server: string; reason: string }
+  | { type: 'server-down'; server: string; reason: string; code?: string }
   | { type: 'server-up'; server: string }
   | { type: 'auth-failed'; server: string; username: string; error: CacheError };
 
@@ -38,13 +52,27 @@ export interface ResolvedMemjsOptions {
   onEvent: (event: MemjsTransportEvent) => void;
 }
 
+/** The one place defaults are applied and options checked: a bad option fails here, not on first use. */
 export function resolveMemjsOptions(options: MemjsTransportOptions = {}): ResolvedMemjsOptions {
+  const { username, password } = options;
+  if ((username === undefined) !== (password === undefined)) {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `SASL needs both \`username\` and \`password\`: ${username === undefined ? '`username`' : '`password`'} is missing`,
+      { context: { option: username === undefined ? 'username' : 'password' } },
+    );
+  }
+  const onEvent = options.onEvent === undefined ? undefined : checkFunction('onEvent', options.onEvent);
   return {
-    timeout: options.timeout ?? 500,
-    probeInterval: options.probeInterval ?? 250,
-    username: options.username,
-    password: options.password,
-    maxItemSize: options.maxItemSize ?? 1024 * 1024,
-    onEvent: options.onEvent ?? (() => {}),
+    timeout: checkPositiveNumber('timeout', options.timeout ?? 500),
+    probeInterval: checkPositiveNumber('probeInterval', options.probeInterval ?? 250),
+    username: username === undefined ? undefined : checkString('username', username),
+    password: password === undefined ? undefined : checkString('password', password),
+    maxItemSize: checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024),
+    // A listener that throws (it runs inside socket handlers) must not become an uncaught exception.
+    onEvent:
+      onEvent === undefined
+        ? () => {}
+        : (event) => callSafely('memjsTransport `onEvent` threw', onEvent, event),
   };
 }

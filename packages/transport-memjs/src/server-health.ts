@@ -13,7 +13,13 @@ import { Op, simpleRequest } from './protocol';
 
 export class ServerHealth {
   private connection: Connection | undefined;
+  /** The probe in flight, if any: urgent requests ride on it instead of opening probes of their own. */
+  private probing: Connection | undefined;
   private down = false;
+  /** Connected at least once since the transport was made. */
+  private everConnected = false;
+  /** Why the server went down last, e.g. `connect (ECONNREFUSED)`, for the never-reachable warning. */
+  lastFailure: string | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly settings: ConnectionSettings;
@@ -23,6 +29,8 @@ export class ServerHealth {
     host: string,
     port: number,
     private readonly options: ResolvedMemjsOptions,
+    /** Told whenever this server goes down, so the transport can notice that none was ever reachable. */
+    private readonly onDown: () => void = () => {},
   ) {
     this.settings = {
       host,
@@ -33,8 +41,14 @@ export class ServerHealth {
     };
   }
 
-  get isDown(): boolean {
-    return this.down;
+  /** Down, and never reached since the transport was made. */
+  get neverReached(): boolean {
+    return this.down && !this.everConnected;
+  }
+
+  /** False while the server is marked down (its keys read as misses without being asked). */
+  get reachable(): boolean {
+    return !this.down;
   }
 
   /**
@@ -56,9 +70,12 @@ export class ServerHealth {
     this.probeTimer = undefined;
     this.connection?.close();
     this.connection = undefined;
+    this.probing?.close();
+    this.probing = undefined;
   }
 
   private onBreak(reason: BreakReason, broken: Connection): void {
+    if (broken.connected) this.everConnected = true;
     if (broken === this.connection) this.connection = undefined;
     // An idle socket closed by the server (a restart, an idle timeout) is simply replaced on the next call;
     // everything else means the server cannot serve us now.
@@ -73,13 +90,19 @@ export class ServerHealth {
       );
       this.options.onEvent({ type: 'auth-failed', server: this.address, username, error });
     }
-    this.markDown(reason);
+    this.markDown(reason, broken.errorCode);
   }
 
-  private markDown(reason: BreakReason): void {
+  private markDown(reason: BreakReason, code: string | undefined): void {
     if (this.down) return;
     this.down = true;
-    this.options.onEvent({ type: 'server-down', server: this.address, reason });
+    this.lastFailure = code === undefined ? reason : `${reason} (${code})`;
+    this.options.onEvent(
+      code === undefined
+        ? { type: 'server-down', server: this.address, reason }
+        : { type: 'server-down', server: this.address, reason, code },
+    );
+    this.onDown();
     this.scheduleProbe();
   }
 
@@ -89,25 +112,33 @@ export class ServerHealth {
     this.probeTimer.unref();
   }
 
+  /** At most one probe per server at a time: a second caller gets the probe already in flight. */
   private probe(): Connection | undefined {
     if (this.probeTimer !== undefined) clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
     if (this.closed) return undefined;
+    if (this.probing !== undefined) return this.probing;
     let answered = false;
     const probe = new Connection(this.settings, (reason, broken) => {
+      if (broken.connected) this.everConnected = true;
+      if (this.probing === broken) this.probing = undefined;
       if (answered) this.onBreak(reason, broken);
       else if (!this.closed) this.scheduleProbe();
     });
+    this.probing = probe;
     probe.send(
       (opaque) => simpleRequest(Op.NOOP, opaque),
       () => {
         answered = true;
+        this.probing = undefined;
         if (this.closed) {
           probe.close();
           return true;
         }
+        this.connection?.close();
         this.connection = probe;
         this.down = false;
+        this.everConnected = true;
         this.options.onEvent({ type: 'server-up', server: this.address });
         return true;
       },

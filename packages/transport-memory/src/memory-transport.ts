@@ -7,7 +7,11 @@
  * writes are not stored) and bring it back, with its data (`up`) or empty like a restarted process (`restart`).
  */
 import {
+  assertExptime,
+  assertFlags,
+  assertMemcachedKey,
   createHashRing,
+  isMemcachedKey,
   parseServerAddress,
   type ServerStats,
   type StoreOptions,
@@ -16,6 +20,7 @@ import {
   type Transport,
   type TransportFactory,
   type TransportItem,
+  toDelta,
 } from '@lovely-memcached/core';
 import { MemoryStore } from './memory-store';
 import { type MemoryTransportOptions, resolveMemoryOptions } from './options';
@@ -59,6 +64,8 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
     let closed = false;
     /** The store owning `key`, or undefined while its server is down (or the transport closed). */
     const route = (key: string): MemoryStore | undefined => {
+      // Refused as memcached (and the memjs transport) refuse it, so tests catch what production would.
+      assertMemcachedKey(key);
       const id = ids[ids.length === 1 ? 0 : ring.serverFor(key)] as string;
       return closed || downServers.has(id) ? undefined : storeOf(id);
     };
@@ -78,6 +85,8 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
       async getMulti(keys: readonly string[]): Promise<Map<string, TransportItem>> {
         const found = new Map<string, TransportItem>();
         for (const key of keys) {
+          // Like the memjs transport: a key memcached could never hold is simply absent from the batch.
+          if (!isMemcachedKey(key)) continue;
           const item = route(key)?.get(key);
           if (item !== undefined) found.set(key, item);
         }
@@ -88,6 +97,8 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
         value: Uint8Array,
         { flags = 0, exptime = 0 }: StoreOptions = {},
       ): Promise<StoreStatus> {
+        assertFlags(flags);
+        assertExptime(exptime);
         return route(key)?.set(key, value, flags, exptime) ?? 'unavailable';
       },
       async add(
@@ -95,6 +106,8 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
         value: Uint8Array,
         { flags = 0, exptime = 0 }: StoreOptions = {},
       ): Promise<StoreStatus> {
+        assertFlags(flags);
+        assertExptime(exptime);
         return route(key)?.add(key, value, flags, exptime) ?? 'unavailable';
       },
       async append(key: string, value: Uint8Array): Promise<StoreStatus> {
@@ -106,15 +119,19 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
         cas: bigint,
         { flags = 0, exptime = 0 }: StoreOptions = {},
       ): Promise<StoreStatus> {
+        assertFlags(flags);
+        assertExptime(exptime);
         return route(key)?.cas(key, value, cas, flags, exptime) ?? 'unavailable';
       },
       async delete(key: string): Promise<boolean> {
         return route(key)?.delete(key) ?? false;
       },
       async incr(key: string, delta: number | bigint): Promise<bigint | undefined> {
-        return route(key)?.incr(key, BigInt(delta));
+        const amount = toDelta(delta);
+        return route(key)?.incr(key, amount);
       },
       async touch(key: string, exptime: number): Promise<boolean> {
+        assertExptime(exptime);
         return route(key)?.touch(key, exptime) ?? false;
       },
       async flush(): Promise<void> {
@@ -126,6 +143,9 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
             ? [{ server: id, weight: weights[index] as number, stats: storeOf(id).stats() }]
             : [],
         );
+      },
+      reachable(key: string): boolean {
+        return route(key) !== undefined;
       },
       async close(): Promise<void> {
         closed = true;

@@ -42,6 +42,12 @@ export function unreachableContract(ctx: ContractContext): void {
     await settles(() => dead.flush());
   });
 
+  it('reports the keys of a server found down as unreachable', async () => {
+    const key = ctx.key();
+    await dead.get(key);
+    if (dead.reachable !== undefined) expect(dead.reachable(key)).toBe(false);
+  });
+
   it('many concurrent calls all settle', async () => {
     const results = await settles(() =>
       Promise.all(Array.from({ length: 100 }, (_, i) => dead.get(ctx.key(`c${i}`)))),
