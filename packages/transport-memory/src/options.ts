@@ -1,3 +1,5 @@
+import { checkFunction, checkInteger } from '@lovely-memcached/core';
+
 export interface MemoryTransportOptions {
   /**
    * The clock, in milliseconds since the epoch, read at every call. The default reads `Date.now()` each time, so
@@ -17,10 +19,12 @@ export interface ResolvedMemoryOptions {
   memoryLimit: number;
 }
 
+/** The one place defaults are applied and options checked (`ERR_INVALID_OPTION` naming the option). */
 export function resolveMemoryOptions(options: MemoryTransportOptions = {}): ResolvedMemoryOptions {
+  const maxItemSize = checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024);
   return {
-    now: options.now ?? (() => Date.now()),
-    maxItemSize: options.maxItemSize ?? 1024 * 1024,
-    memoryLimit: options.memoryLimit ?? 64 * 1024 * 1024,
+    now: options.now === undefined ? () => Date.now() : checkFunction('now', options.now),
+    maxItemSize,
+    memoryLimit: checkInteger('memoryLimit', options.memoryLimit ?? 64 * 1024 * 1024, maxItemSize),
   };
 }
