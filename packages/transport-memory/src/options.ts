@@ -21,10 +21,9 @@ export interface ResolvedMemoryOptions {
 
 /** The one place defaults are applied and options checked (`ERR_INVALID_OPTION` naming the option). */
 export function resolveMemoryOptions(options: MemoryTransportOptions = {}): ResolvedMemoryOptions {
-  const maxItemSize = checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024);
   return {
     now: options.now === undefined ? () => Date.now() : checkFunction('now', options.now),
-    maxItemSize,
-    memoryLimit: checkInteger('memoryLimit', options.memoryLimit ?? 64 * 1024 * 1024, maxItemSize),
+    maxItemSize: checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024),
+    memoryLimit: checkInteger('memoryLimit', options.memoryLimit ?? 64 * 1024 * 1024, 1024),
   };
 }
