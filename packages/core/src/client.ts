@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Dependencies, type DependencyRecords, dependencyRecords } from './dependencies';
-import { type EncodedBody, encodeBody, encodeEntry, type TokenStamp } from './entry-format';
+import {
+  type EncodedBody,
+  encodeBody,
+  encodeEntry,
+  entrySize,
+  MAX_DEPENDENCIES,
+  type TokenStamp,
+} from './entry-format';
 import { CacheError, InvalidValueError, KeyTrackingDisabledError } from './errors';
 import { type Freshness, isFresh } from './freshness';
 import { type GetOrSetOptions, resolveReadThroughSettings } from './get-or-set-options';
@@ -17,10 +24,32 @@ import {
   type ResolvedOptions,
   resolveOptions,
   type SetOptions,
+  serverList,
 } from './options';
 import { ReadBatcher } from './read-batcher';
 import { type Factory, ReadThrough } from './read-through';
-import { MEMCACHED_ITEM_OVERHEAD, parseServerAddress, type Transport } from './transport';
+import {
+  MEMCACHED_ITEM_OVERHEAD,
+  parseServerAddress,
+  TRANSPORT_SPECIFICATION_VERSION,
+  type Transport,
+} from './transport';
+
+/** A value `set` can store: anything but `undefined` (caught at compile time where the type says so). */
+export type Storable<V> = V extends undefined ? never : V;
+
+const TRANSPORT_METHODS = [
+  'get',
+  'set',
+  'add',
+  'append',
+  'delete',
+  'incr',
+  'touch',
+  'flush',
+  'stats',
+  'close',
+];
 
 /** What a key resolved to: the memcached key, and the canonical text tracking records keep. */
 interface ResolvedKey {
@@ -51,6 +80,7 @@ export class MemcachedClient {
 
   private readonly options: ResolvedOptions;
   private connection: Connection;
+  private closed = false;
 
   constructor(options: MemcachedClientOptions) {
     if (typeof options?.transport !== 'function') {
@@ -60,8 +90,6 @@ export class MemcachedClient {
       );
     }
     this.options = resolveOptions(options);
-    assertNamespace(this.options.defaultNS);
-    toExptime(this.options.defaultLifetime, this.options.now()); // rejects a bad default now, not on first set
     this.defaultLifetime = this.options.defaultLifetime;
     this.defaultNS = this.options.defaultNS;
     this.trackKeys = this.options.trackKeys;
@@ -73,24 +101,20 @@ export class MemcachedClient {
     return [...this.options.servers];
   }
 
-  set servers(servers: readonly string[]) {
-    const next = this.connect(servers);
+  set servers(servers: string | readonly string[]) {
+    this.assertOpen();
+    const list = serverList(servers);
+    const next = this.connect(list);
     const previous = this.connection.transport;
-    this.options.servers = [...servers];
+    this.options.servers = list;
     this.connection = next;
     // Closing settles the old transport's pending calls; nothing is left to wait for.
     previous.close().catch(() => {});
   }
 
   private connect(servers: readonly string[]): Connection {
-    if (!Array.isArray(servers) || servers.length === 0) {
-      throw new CacheError(
-        'ERR_INVALID_OPTION',
-        '`servers` must be a non-empty array of "host:port" strings',
-      );
-    }
-    for (const server of servers) parseServerAddress(String(server));
-    const transport = this.options.transport(servers);
+    for (const server of servers) parseServerAddress(server);
+    const transport = checkTransport(this.options.transport(servers));
     const reads = new ReadBatcher(transport);
     return {
       transport,
@@ -102,12 +126,14 @@ export class MemcachedClient {
   }
 
   /** Stores `value`; resolves to the memcached key used, or `null` when no server took it. */
-  async set(key: Key, value: unknown, options: SetOptions = {}): Promise<string | null> {
+  async set<V>(key: Key, value: Storable<V>, options: SetOptions = {}): Promise<string | null> {
+    this.assertOpen();
     const resolved = this.resolveKey(key, options.ns, options.raw);
     const exptime = toExptime(options.lifetime ?? this.defaultLifetime, this.options.now());
     const records = this.dependencyRecords(options.dependencies, resolved.ns);
     const body = encodeBody(value, options.raw === true);
-    this.checkSize(body.body.length, resolved.memcachedKey);
+    // The stored size is known before any I/O: a value too large leaves no token, index or record behind.
+    this.checkSize(entrySize(body.body.length, records.length, false), resolved.memcachedKey);
     const stamps = await this.takeStamps(records, resolved.memcachedKey);
     return this.store(resolved, body, stamps, exptime);
   }
@@ -117,6 +143,7 @@ export class MemcachedClient {
    * client and process sharing the servers; stale values within `grace` are served while one caller refreshes.
    */
   async getOrSet<T>(key: Key, factory: Factory<T>, options: GetOrSetOptions = {}): Promise<T> {
+    this.assertOpen();
     if (typeof factory !== 'function') {
       throw new CacheError('ERR_INVALID_OPTION', `getOrSet needs a factory function, got ${typeof factory}`, {
         context: { key },
@@ -180,7 +207,10 @@ export class MemcachedClient {
   }
 
   /** The stored value, or `options.default` on a miss, an invalidated dependency, or an unreachable server. */
+  async query<T>(key: Key, options: QueryOptions<T> & { default: T }): Promise<T>;
+  async query<T = unknown>(key: Key, options?: QueryOptions<T>): Promise<T | undefined>;
   async query<T = unknown>(key: Key, options: QueryOptions<T> = {}): Promise<T | undefined> {
+    this.assertOpen();
     const { memcachedKey } = this.resolveKey(key, options.ns, options.raw);
     const { reads, dependencies } = this.connection;
     const entry = await readLiveEntry(reads, dependencies, memcachedKey, options.raw === true);
@@ -191,6 +221,7 @@ export class MemcachedClient {
 
   /** Removes the entry for `key` (if given) and every entry set with any of `options.dependencies`. */
   async invalidate(key?: Key, options: InvalidateOptions = {}): Promise<void> {
+    this.assertOpen();
     const ns = this.resolveNamespace(options.ns);
     const target = key === undefined ? undefined : this.resolveKey(key, options.ns, options.raw);
     const records = this.dependencyRecords(options.dependencies, ns);
@@ -203,11 +234,13 @@ export class MemcachedClient {
 
   /** Flushes every server: all namespaces go. */
   async invalidateAll(): Promise<void> {
+    this.assertOpen();
     await this.connection.transport.flush();
   }
 
   /** The original keys live in namespace `ns` (default: `defaultNS`), as stored by every tracking client. */
   async keys(ns?: Namespace): Promise<Key[]> {
+    this.assertOpen();
     const { tracker } = this.connection;
     if (tracker === undefined) throw new KeyTrackingDisabledError();
     return tracker.keys(this.resolveNamespace(ns));
@@ -215,19 +248,33 @@ export class MemcachedClient {
 
   /** The memcached keys currently tied to `dependency` in the namespace. */
   async dependents(dependency: unknown, options: DependentsOptions = {}): Promise<string[]> {
+    this.assertOpen();
     const [records] = this.dependencyRecords([dependency], this.resolveNamespace(options.ns));
     return this.connection.dependencies.dependents(records as DependencyRecords);
   }
 
   /** `[label, stats]` per reachable server, labelled `host:port (weight)`. */
   async getStatistics(): Promise<Array<[string, Record<string, string>]>> {
+    this.assertOpen();
     const stats = await this.connection.transport.stats();
     return stats.map(({ server, weight, stats }) => [`${server} (${weight})`, stats]);
   }
 
   /** Closes connections; the process can exit afterwards. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.connection.transport.close();
+  }
+
+  /** Use after `close()` is a bug in the caller: said loudly, as database drivers do, not answered with misses. */
+  private assertOpen(): void {
+    if (this.closed) {
+      throw new CacheError(
+        'ERR_CLIENT_CLOSED',
+        'this MemcachedClient was closed: make a new one, or close it only when the application stops',
+      );
+    }
   }
 
   private resolveNamespace(ns: Namespace | undefined): Namespace {
@@ -255,6 +302,13 @@ export class MemcachedClient {
         context: { dependencies },
       });
     }
+    if (dependencies.length > MAX_DEPENDENCIES) {
+      throw new CacheError(
+        'ERR_INVALID_OPTION',
+        `${dependencies.length} dependencies given: an entry carries at most ${MAX_DEPENDENCIES}`,
+        { context: { dependencies: dependencies.length } },
+      );
+    }
     assertNamespace(ns);
     return [...new Set(dependencies.map(encodeKey))].map((encoded) => dependencyRecords(encoded, ns));
   }
@@ -274,4 +328,27 @@ export class MemcachedClient {
       { context: { key: memcachedKey, size, limit } },
     );
   }
+}
+
+/**
+ * What a transport factory returned, checked once per server list: plain JavaScript can pass
+ * `transport: memjsTransport` (not called), which would otherwise fail later with raw TypeErrors.
+ */
+function checkTransport(transport: unknown): Transport {
+  if (typeof transport === 'function') {
+    throw new CacheError(
+      'ERR_NO_TRANSPORT',
+      '`transport` returned a function, not a transport: call the transport factory, e.g. `transport: memjsTransport()` (not `transport: memjsTransport`)',
+    );
+  }
+  const candidate = transport as Partial<Record<string, unknown>> | null;
+  const missing = TRANSPORT_METHODS.filter((method) => typeof candidate?.[method] !== 'function');
+  if (candidate?.specificationVersion !== TRANSPORT_SPECIFICATION_VERSION || missing.length > 0) {
+    throw new CacheError(
+      'ERR_NO_TRANSPORT',
+      `\`transport\` did not return a transport of specification ${TRANSPORT_SPECIFICATION_VERSION}${missing.length > 0 ? ` (missing ${missing.join(', ')})` : ''}: pass \`transport: memjsTransport()\` or \`transport: memoryTransport()\`, or a factory returning a \`Transport\``,
+      { context: { specificationVersion: candidate?.specificationVersion } },
+    );
+  }
+  return transport as Transport;
 }

@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { appendOrCreate } from './append-record';
-import { flagsOf, Kind, parseKeyList, type TokenStamp } from './entry-format';
+import { flagsOf, Kind, parseKeyList, stampedTokenKeys, type TokenStamp } from './entry-format';
 import { hashedKey, type Namespace } from './key';
 import type { ReadBatcher } from './read-batcher';
 import type { Transport, TransportItem } from './transport';
@@ -129,27 +129,44 @@ export class Dependencies {
     }
   }
 
-  /** The memcached keys listed in a dependency's reverse index, without duplicates. */
+  /**
+   * The memcached keys tied to a dependency: listed in its reverse index, and whose entry still carries its
+   * token (an entry set again without the dependency, or gone, is listed but no longer a dependent).
+   */
   async dependents(records: DependencyRecords): Promise<string[]> {
     const item = await this.reads.get(records.indexKey);
-    return item === undefined ? [] : parseKeyList(item.value);
+    return item === undefined ? [] : this.stillTied(parseKeyList(item.value), records.tokenKey);
+  }
+
+  private async stillTied(listed: readonly string[], tokenKey: string): Promise<string[]> {
+    const entries = await this.reads.getMany(listed);
+    return listed.filter((key) => {
+      const entry = entries.get(key);
+      return entry !== undefined && stampedTokenKeys(entry)?.includes(tokenKey) === true;
+    });
   }
 
   async invalidate(records: readonly DependencyRecords[]): Promise<void> {
     await Promise.all(
-      records.flatMap(({ tokenKey, indexKey }) => [
+      records.flatMap((record) => [
         // Dropping the token is what makes every earlier entry read as a miss, on any server, at once; the next
         // writer creates a fresh one. (Deleting, not overwriting: a dependency nothing is tied to stays as it was.)
-        this.transport.delete(tokenKey, { urgent: true }),
-        this.freeDependents(indexKey),
+        this.transport.delete(record.tokenKey, { urgent: true }),
+        this.freeDependents(record),
       ]),
     );
   }
 
-  private async freeDependents(indexKey: string): Promise<void> {
+  /**
+   * Frees the memory of the entries tied to the dependency. Only entries that still carry its token key are
+   * deleted: one set again without it (or with other dependencies) is no dependent any more and stays. (A
+   * write landing between this read and the delete can lose its entry: a miss, never a stale read.)
+   */
+  private async freeDependents({ tokenKey, indexKey }: DependencyRecords): Promise<void> {
     const item = await this.transport.get(indexKey);
     if (item === undefined) return;
     await this.transport.delete(indexKey);
-    await Promise.all(parseKeyList(item.value).map((key) => this.transport.delete(key)));
+    const tied = await this.stillTied(parseKeyList(item.value), tokenKey);
+    await Promise.all(tied.map((key) => this.transport.delete(key)));
   }
 }

@@ -6,7 +6,7 @@
  * Flags: 0 = plain text (what other clients write); ours carry 'LM' (0x4c4d) in the upper 16 bits, a kind in
  * the low byte, bit 9 when the entry starts with a freshness header (12 bytes, see freshness.ts), and bit 8 when
  * the body is preceded by dependency tokens:
- *   [freshness header?][u8 count][count × (u8 length, token key, u8 length, token), all ASCII][body]
+ *   [freshness header?][u16 count][count × (u8 length, token key, u8 length, token), all ASCII][body]
  */
 import { InvalidValueError } from './errors';
 import { FRESHNESS_HEADER_LENGTH, type Freshness, readFreshness, writeFreshness } from './freshness';
@@ -68,7 +68,7 @@ function withHeaders(
 ): EncodedEntry {
   let headerLength = freshness === undefined ? 0 : FRESHNESS_HEADER_LENGTH;
   if (stamps.length > 0) {
-    headerLength += 1;
+    headerLength += 2;
     for (const [key, token] of stamps) headerLength += 2 + key.length + token.length;
   }
   const bytes = Buffer.allocUnsafe(headerLength + body.length);
@@ -78,7 +78,8 @@ function withHeaders(
     offset = FRESHNESS_HEADER_LENGTH;
   }
   if (stamps.length > 0) {
-    bytes[offset++] = stamps.length;
+    bytes.writeUInt16BE(stamps.length, offset);
+    offset += 2;
     for (const part of stamps.flat()) {
       bytes[offset] = part.length;
       offset += 1 + bytes.write(part, offset + 1, 'latin1');
@@ -87,6 +88,34 @@ function withHeaders(
   bytes.set(body, offset);
   const flags = flagsOf(kind, stamps.length > 0) | (freshness === undefined ? 0 : FRESH_BIT);
   return { bytes, flags: flags >>> 0 };
+}
+
+/** The most dependencies one entry can carry (the stamp count is 16 bits; the item size limit comes first). */
+export const MAX_DEPENDENCIES = 0xffff;
+
+/** A stamp's bytes: two length bytes, a 32-character token key, a 36-character UUID token. */
+const STAMP_LENGTH = 2 + 32 + 36;
+
+/**
+ * The stored size of a body with `dependencies` stamps (and a freshness header), known before any I/O: the
+ * size limit is checked before a token or index is written.
+ */
+export function entrySize(bodyLength: number, dependencies: number, fresh: boolean): number {
+  return (
+    bodyLength +
+    (dependencies === 0 ? 0 : 2 + dependencies * STAMP_LENGTH) +
+    (fresh ? FRESHNESS_HEADER_LENGTH : 0)
+  );
+}
+
+/** The token keys an item carries, read from its headers without decoding its body; undefined if not ours. */
+export function stampedTokenKeys(item: TransportItem): string[] | undefined {
+  const { flags, value } = item;
+  if ((flags & MARK_MASK) >>> 0 !== MARK) return undefined;
+  if (!(flags & DEPS_BIT)) return [];
+  const bytes = Buffer.from(value.buffer, value.byteOffset, value.length);
+  const headers = decodeStamps(flags & FRESH_BIT ? bytes.subarray(FRESHNESS_HEADER_LENGTH) : bytes);
+  return headers?.stamps.map(([tokenKey]) => tokenKey);
 }
 
 /** A value turned into bytes, before dependency tokens (known only after a round trip) are put in front. */
@@ -133,10 +162,10 @@ export interface DecodedEntry {
 
 /** Reads the token header; undefined when it is not well formed (a truncated or foreign item). */
 function decodeStamps(bytes: Buffer): { stamps: TokenStamp[]; bodyStart: number } | undefined {
-  const count = bytes[0];
-  if (count === undefined) return undefined;
+  if (bytes.length < 2) return undefined;
+  const count = bytes.readUInt16BE(0);
   const stamps: TokenStamp[] = [];
-  let offset = 1;
+  let offset = 2;
   for (let i = 0; i < count; i++) {
     const keyLength = bytes[offset] ?? bytes.length;
     const keyEnd = offset + 1 + keyLength;

@@ -15,7 +15,8 @@ export type CacheErrorCode =
   | 'ERR_INVALID_LIFETIME'
   | 'ERR_KEY_TRACKING_DISABLED'
   | 'ERR_AUTH'
-  | 'ERR_FACTORY_TIMEOUT';
+  | 'ERR_FACTORY_TIMEOUT'
+  | 'ERR_CLIENT_CLOSED';
 
 /** Extra facts about the failure (the offending key, the server), for logs and programmatic handling. */
 export interface CacheErrorContext {

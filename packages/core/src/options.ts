@@ -1,4 +1,7 @@
-import type { Namespace } from './key';
+import { CacheError } from './errors';
+import { assertNamespace, type Namespace } from './key';
+import { toExptime } from './lifetime';
+import { checkBoolean, checkFunction } from './option-checks';
 import type { TransportFactory } from './transport';
 
 export interface MemcachedClientOptions {
@@ -7,9 +10,12 @@ export interface MemcachedClientOptions {
    * `memoryTransport()` from `@lovely-memcached/transport-memory` for tests. Required: the core never picks one.
    */
   transport: TransportFactory;
-  /** `host:port` (or `host:port:weight`) of every server; keys are spread over them by consistent hashing.
-   * @default ['127.0.0.1:11211'] */
-  servers?: readonly string[];
+  /**
+   * `host:port` (or `host:port:weight`) of every server, as an array or one comma-separated string (like a
+   * `MEMCACHED_SERVERS` variable); keys are spread over them by consistent hashing.
+   * @default ['127.0.0.1:11211']
+   */
+  servers?: string | readonly string[];
   /** Lifetime of entries set without one, in seconds; 0 = no expiry. @default 3600 */
   defaultLifetime?: number;
   /** Namespace of calls that give no `ns`; `null` = no namespace. @default null */
@@ -32,16 +38,40 @@ export interface ResolvedOptions {
 export const DEFAULT_SERVERS: readonly string[] = ['127.0.0.1:11211'];
 export const DEFAULT_LIFETIME = 3600;
 
-/** The one place defaults are applied. */
+/** The one place defaults are applied and options checked: a bad option fails when the client is made. */
 export function resolveOptions(options: MemcachedClientOptions): ResolvedOptions {
+  const now = options.now === undefined ? () => Date.now() : checkFunction('now', options.now);
+  const defaultLifetime = options.defaultLifetime ?? DEFAULT_LIFETIME;
+  toExptime(defaultLifetime, now()); // a bad default fails now (ERR_INVALID_LIFETIME), not on the first set
+  const defaultNS = options.defaultNS ?? null;
+  assertNamespace(defaultNS);
   return {
     transport: options.transport,
-    servers: [...(options.servers ?? DEFAULT_SERVERS)],
-    defaultLifetime: options.defaultLifetime ?? DEFAULT_LIFETIME,
-    defaultNS: options.defaultNS ?? null,
-    trackKeys: options.trackKeys ?? false,
-    now: options.now ?? (() => Date.now()),
+    servers: serverList(options.servers ?? DEFAULT_SERVERS),
+    defaultLifetime,
+    defaultNS,
+    trackKeys: checkBoolean('trackKeys', options.trackKeys ?? false),
+    now,
   };
+}
+
+/** An array of addresses, or one comma-separated string of them. */
+export function serverList(servers: unknown): string[] {
+  const list =
+    typeof servers === 'string'
+      ? servers
+          .split(',')
+          .map((server) => server.trim())
+          .filter((server) => server !== '')
+      : servers;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((server) => typeof server === 'string')) {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `\`servers\` must be a non-empty array of "host:port" strings, or one comma-separated string of them; got ${JSON.stringify(servers)}`,
+      { context: { option: 'servers', value: servers } },
+    );
+  }
+  return [...list];
 }
 
 export interface SetOptions {
@@ -55,7 +85,7 @@ export interface SetOptions {
   dependencies?: readonly unknown[];
 }
 
-export interface QueryOptions<T> {
+export interface QueryOptions<T = unknown> {
   /** @default the client's `defaultNS` */
   ns?: Namespace;
   /** @default false */
