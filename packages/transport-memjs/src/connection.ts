@@ -66,7 +66,8 @@ export class Connection {
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
     this.socket.on('error', (error: NodeJS.ErrnoException) => {
       this.errorCode = error.code;
-      this.break(this.socket.connecting ? 'connect' : this.closedReason());
+      // Not `socket.connecting`: Node clears it before emitting a refused connection's error.
+      this.break(this.connected ? this.closedReason() : 'connect');
     });
     this.socket.on('close', () => this.break(this.closedReason()));
     if (settings.username !== undefined && settings.password !== undefined) this.authenticate();

@@ -6,6 +6,7 @@ import { CacheError, InvalidKeyError } from '@lovely-memcached/core';
 import { freePort, type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MemjsTransportEvent, memjsTransport } from '../src';
+import { startFakeServer } from './support/fake-server';
 
 const running: RunningMemcached[] = [];
 afterEach(async () => {
@@ -136,6 +137,29 @@ describe('options are checked when the transport is made', () => {
     expect(error).toBeInstanceOf(CacheError);
     expect((error as CacheError).code).toBe('ERR_INVALID_OPTION');
     expect((error as Error).message).toContain(`\`${name}\``);
+  });
+});
+
+describe('server-down events say why', () => {
+  it('a refused connection is reason `connect` with the socket error code', async () => {
+    const port = await freePort();
+    const events: MemjsTransportEvent[] = [];
+    const transport = memjsTransport({ timeout: 200, onEvent: (e) => events.push(e) })([`127.0.0.1:${port}`]);
+    await transport.get('k');
+    expect(events).toEqual([
+      { type: 'server-down', server: `127.0.0.1:${port}`, reason: 'connect', code: 'ECONNREFUSED' },
+    ]);
+    await transport.close();
+  });
+
+  it('a server that closes the connection with a request pending is reason `closed`', async () => {
+    const fake = await startFakeServer('close');
+    const events: MemjsTransportEvent[] = [];
+    const transport = memjsTransport({ timeout: 300, onEvent: (e) => events.push(e) })([fake.address]);
+    expect(await transport.get('k')).toBeUndefined();
+    expect(events).toMatchObject([{ type: 'server-down', server: fake.address, reason: 'closed' }]);
+    await transport.close();
+    await fake.close();
   });
 });
 
