@@ -1,11 +1,19 @@
-import {
-  CacheError,
-  callSafely,
-  checkFunction,
-  checkInteger,
-  checkPositiveNumber,
-  checkString,
-} from '@lovely-memcached/core';
+import { CacheError, callSafely, checkFunction, checkInteger, checkString } from '@lovely-memcached/core';
+
+/** setTimeout's limit: a longer delay fires after 1 ms instead (every call would time out at once). */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/** A delay for setTimeout: NaN would never fire (a call hangs), 0 or less would fire at once (no caching). */
+function checkMilliseconds(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_DELAY) {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `\`${name}\` must be a finite number of milliseconds > 0 and <= ${MAX_TIMER_DELAY}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+      { context: { option: name, value } },
+    );
+  }
+  return value;
+}
 
 /**
  * What the transport reports about servers going down and coming back, for logs and metrics.
@@ -23,13 +31,15 @@ export type MemjsTransportEvent =
 export interface MemjsTransportOptions {
   /**
    * Deadline of every operation, in milliseconds, from the call to the reply (connecting included). A call that
-   * misses it resolves as a miss / not stored, and its connection is discarded.
+   * misses it resolves as a miss / not stored, and its connection is discarded. Above 0 and at most 2^31 - 1
+   * (setTimeout's limit); anything else is refused with `ERR_INVALID_OPTION` when the transport is made.
    * @default 500
    */
   timeout?: number;
   /**
    * How often a server found down is probed in the background, in milliseconds; while down, calls for its keys
-   * resolve at once. A server that accepts connections again is back in use within about this long.
+   * resolve at once. A server that accepts connections again is back in use within about this long. Same range
+   * as `timeout`.
    * @default 250
    */
   probeInterval?: number;
@@ -64,8 +74,8 @@ export function resolveMemjsOptions(options: MemjsTransportOptions = {}): Resolv
   }
   const onEvent = options.onEvent === undefined ? undefined : checkFunction('onEvent', options.onEvent);
   return {
-    timeout: checkPositiveNumber('timeout', options.timeout ?? 500),
-    probeInterval: checkPositiveNumber('probeInterval', options.probeInterval ?? 250),
+    timeout: checkMilliseconds('timeout', options.timeout ?? 500),
+    probeInterval: checkMilliseconds('probeInterval', options.probeInterval ?? 250),
     username: username === undefined ? undefined : checkString('username', username),
     password: password === undefined ? undefined : checkString('password', password),
     maxItemSize: checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024),

@@ -123,6 +123,9 @@ describe('options are checked when the transport is made', () => {
     [{ timeout: 0 }, 'timeout'],
     [{ timeout: -1 }, 'timeout'],
     [{ probeInterval: Number.POSITIVE_INFINITY }, 'probeInterval'],
+    // Beyond setTimeout's 32-bit limit Node fires after 1 ms instead: every call would time out at once.
+    [{ timeout: 2 ** 31 }, 'timeout'],
+    [{ probeInterval: 1e10 }, 'probeInterval'],
     [{ maxItemSize: 10.5 }, 'maxItemSize'],
     [{ maxItemSize: 0 }, 'maxItemSize'],
     [{ username: 'user' }, 'password'],
@@ -137,6 +140,16 @@ describe('options are checked when the transport is made', () => {
     expect(error).toBeInstanceOf(CacheError);
     expect((error as CacheError).code).toBe('ERR_INVALID_OPTION');
     expect((error as Error).message).toContain(`\`${name}\``);
+  });
+
+  it('names the option, the unit and the value it got', () => {
+    expect(() => memjsTransport({ timeout: Number.NaN })).toThrow(
+      /`timeout` must be a finite number of milliseconds > 0 .*got NaN/,
+    );
+  });
+
+  it('takes the largest delay a timer can wait', () => {
+    expect(() => memjsTransport({ timeout: 2 ** 31 - 1, probeInterval: 2 ** 31 - 1 })).not.toThrow();
   });
 });
 
