@@ -8,6 +8,7 @@ import { argumentsContract } from './contract/arguments';
 import { casAndCountersContract } from './contract/cas-and-counters';
 import { type ContractContext, createContext, type TransportContractCapabilities } from './contract/context';
 import { expiryContract } from './contract/expiry';
+import { keysContract } from './contract/keys';
 import { limitsContract } from './contract/limits';
 import { multiGetContract } from './contract/multi-get';
 import { serverContract } from './contract/server';
@@ -23,7 +24,8 @@ const CONCERNS: Array<[string, (ctx: ContractContext) => void]> = [
   ['expiry', expiryContract],
   ['item size limit', limitsContract],
   ['server commands', serverContract],
-  ['keys and arguments', argumentsContract],
+  ['keys', keysContract],
+  ['arguments', argumentsContract],
   ['unreachable server', unreachableContract],
 ];
 

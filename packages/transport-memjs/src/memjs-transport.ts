@@ -37,6 +37,21 @@ import {
 } from './protocol';
 import { ServerHealth } from './server-health';
 
+/**
+ * memcached's CAS unique is an unsigned 64-bit number. Checked here, before encoding, so a bad one fails its own
+ * call with a CacheError (not a RangeError from the encoder). Kept in step with the memory transport's copy; its
+ * home is core's transport-arguments.ts, beside `toDelta`.
+ */
+function assertCasUnique(cas: unknown): void {
+  if (typeof cas !== 'bigint' || cas < 0n || cas >= 2n ** 64n) {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `\`cas\` must be a CAS value as read (a bigint from 0 to 2^64 - 1), got ${typeof cas === 'bigint' ? `${cas}n` : String(cas)}`,
+      { context: { cas } },
+    );
+  }
+}
+
 function storeStatus(response: Response): StoreStatus {
   switch (response.header.status) {
     case Status.OK:
@@ -92,6 +107,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       ),
     );
     const ring = createHashRing(servers);
+    let closed = false;
     const single = health.length === 1 ? health[0] : undefined;
     const route = (key: string): ServerHealth => single ?? (health[ring.serverFor(key)] as ServerHealth);
 
@@ -142,6 +158,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       try {
         assertFlags(flags);
         assertExptime(exptime);
+        if (cas !== undefined) assertCasUnique(cas);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -294,11 +311,13 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         );
       },
 
+      // False after close too: calls then resolve without reaching any server.
       reachable(key) {
-        return route(key).reachable;
+        return !closed && route(key).reachable;
       },
 
       async close() {
+        closed = true;
         for (const server of health) server.close();
       },
     };

@@ -48,6 +48,29 @@ describe('one probe per down server', () => {
   });
 });
 
+describe('reachable(key)', () => {
+  it('false while the key’s server is marked down, true once a probe finds it back, false after close', async () => {
+    const port = await freePort();
+    const events: MemjsTransportEvent[] = [];
+    const transport = memjsTransport({ timeout: 200, probeInterval: 30, onEvent: (e) => events.push(e) })([
+      `127.0.0.1:${port}`,
+    ]);
+    expect(transport.reachable?.('k')).toBe(true); // nothing known yet
+    await transport.get('k');
+    expect(transport.reachable?.('k')).toBe(false);
+    expect(transport.reachable?.('has space')).toBe(false); // a question, not a request: never throws
+    const server = await startMemcached({ port });
+    running.push(server);
+    for (let waited = 0; !events.some((e) => e.type === 'server-up') && waited < 3000; waited += 20) {
+      await sleep(20);
+    }
+    expect(transport.reachable?.('k')).toBe(true);
+    await transport.close();
+    expect(transport.reachable?.('k')).toBe(false);
+    expect(await transport.get('k')).toBeUndefined();
+  });
+});
+
 describe('a bad argument fails only its own call', () => {
   it('incr by a fraction and touch beyond 32 bits reject with a CacheError; nothing else is disturbed', async () => {
     const server = await startMemcached();

@@ -10,6 +10,7 @@ import {
   assertExptime,
   assertFlags,
   assertMemcachedKey,
+  CacheError,
   createHashRing,
   isMemcachedKey,
   parseServerAddress,
@@ -24,6 +25,21 @@ import {
 } from '@lovely-memcached/core';
 import { MemoryStore } from './memory-store';
 import { type MemoryTransportOptions, resolveMemoryOptions } from './options';
+
+/**
+ * memcached's CAS unique is an unsigned 64-bit number: a bad one is refused as the memjs transport refuses it
+ * (here it would otherwise just never match). Kept in step with the memjs transport's copy; its home is core's
+ * transport-arguments.ts, beside `toDelta`.
+ */
+function assertCasUnique(cas: unknown): void {
+  if (typeof cas !== 'bigint' || cas < 0n || cas >= 2n ** 64n) {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `\`cas\` must be a CAS value as read (a bigint from 0 to 2^64 - 1), got ${typeof cas === 'bigint' ? `${cas}n` : String(cas)}`,
+      { context: { cas } },
+    );
+  }
+}
 
 export interface MemoryTransportFactory extends TransportFactory {
   /** The store of a server address (created on first use), for inspection in tests. */
@@ -62,14 +78,16 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
     const weights = servers.map((address) => parseServerAddress(address).weight);
     const ring = createHashRing(servers);
     let closed = false;
+    const serverOf = (key: string): string => ids[ids.length === 1 ? 0 : ring.serverFor(key)] as string;
+    const answers = (id: string): boolean => !closed && !downServers.has(id);
     /** The store owning `key`, or undefined while its server is down (or the transport closed). */
     const route = (key: string): MemoryStore | undefined => {
       // Refused as memcached (and the memjs transport) refuse it, so tests catch what production would.
       assertMemcachedKey(key);
-      const id = ids[ids.length === 1 ? 0 : ring.serverFor(key)] as string;
-      return closed || downServers.has(id) ? undefined : storeOf(id);
+      const id = serverOf(key);
+      return answers(id) ? storeOf(id) : undefined;
     };
-    const reachable = () => (closed ? [] : ids.filter((id) => !downServers.has(id)));
+    const answering = () => ids.filter(answers);
 
     return {
       specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
@@ -121,6 +139,7 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
       ): Promise<StoreStatus> {
         assertFlags(flags);
         assertExptime(exptime);
+        assertCasUnique(cas);
         return route(key)?.cas(key, value, cas, flags, exptime) ?? 'unavailable';
       },
       async delete(key: string): Promise<boolean> {
@@ -135,17 +154,16 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
         return route(key)?.touch(key, exptime) ?? false;
       },
       async flush(): Promise<void> {
-        for (const id of reachable()) storeOf(id).flush();
+        for (const id of answering()) storeOf(id).flush();
       },
       async stats(): Promise<ServerStats[]> {
         return ids.flatMap((id, index) =>
-          reachable().includes(id)
-            ? [{ server: id, weight: weights[index] as number, stats: storeOf(id).stats() }]
-            : [],
+          answers(id) ? [{ server: id, weight: weights[index] as number, stats: storeOf(id).stats() }] : [],
         );
       },
+      // A question about where a key lives, not a request: answered for any key, never refused.
       reachable(key: string): boolean {
-        return route(key) !== undefined;
+        return answers(serverOf(key));
       },
       async close(): Promise<void> {
         closed = true;
