@@ -26,8 +26,6 @@ export const Status = {
   KEY_EXISTS: 0x02,
   VALUE_TOO_LARGE: 0x03,
   NOT_STORED: 0x05,
-  NON_NUMERIC: 0x06,
-  AUTH_ERROR: 0x20,
 } as const;
 
 export const RESPONSE_MAGIC = 0x81;
@@ -50,7 +48,7 @@ export interface Response {
 const EMPTY = Buffer.alloc(0);
 
 /** A view on the same memory (Buffer.from(uint8array) would copy). */
-export function asBuffer(bytes: Uint8Array): Buffer {
+function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -67,7 +65,7 @@ function wireExptime(exptime: number): number {
   return exptime < 0 ? 2_592_001 : exptime;
 }
 
-export function request(op: number, key: string, extras: Buffer, value: Buffer, opaque: number): Buffer {
+function request(op: number, key: string, extras: Buffer, value: Buffer, opaque: number): Buffer {
   return Utils.makeRequestBuffer(op, key, extras, value, opaque);
 }
 
