@@ -49,7 +49,11 @@ export interface MemjsTransportOptions {
   password?: string;
   /** memcached's item size limit (`-I`) on the servers. @default 1048576 */
   maxItemSize?: number;
-  /** Told when a server goes down or comes back; must not throw. @default no-op */
+  /**
+   * Told when a server goes down or comes back. Must not throw: a throw is caught (this runs inside socket
+   * handlers) and reported once per process with `process.emitWarning`.
+   * @default no-op
+   */
   onEvent?: (event: MemjsTransportEvent) => void;
 }
 
