@@ -4,6 +4,19 @@
  */
 import type { InvalidateCacheEvent } from './invalidate-cache-event';
 
+/**
+ * What failed, as text, whatever was thrown: user code can throw anything, even an object whose conversion to
+ * a string throws (`Object.create(null)`), and describing a failure must not become a failure of its own.
+ */
+export function describeFailure(failure: unknown): string {
+  if (failure instanceof Error) return failure.message;
+  try {
+    return String(failure);
+  } catch {
+    return Object.prototype.toString.call(failure);
+  }
+}
+
 export const busErrors = {
   /** `cacheName` names no registered client. */
   unknownCache: (event: InvalidateCacheEvent, cacheName: string) => ({
@@ -18,14 +31,14 @@ export const busErrors = {
     cacheName,
     event,
     error,
-    message: `invalidating in ${JSON.stringify(cacheName)} failed: ${error instanceof Error ? error.message : String(error)}`,
+    message: `invalidating in ${JSON.stringify(cacheName)} failed: ${describeFailure(error)}`,
   }),
   /** A subscribed handler threw or rejected. */
   handlerFailed: (event: InvalidateCacheEvent, error: unknown) => ({
     type: 'handler-failed' as const,
     event,
     error,
-    message: `an invalidation handler failed: ${error instanceof Error ? error.message : String(error)}`,
+    message: `an invalidation handler failed: ${describeFailure(error)}`,
   }),
 };
 

@@ -4,11 +4,15 @@
  *
  * Built on mitt. mitt calls handlers synchronously and drops what they return, so each subscribed handler is
  * wrapped: the wrapper hands the handler's promise to the `notify` call that is emitting, which awaits them all.
+ *
+ * Handlers and error listeners are user code: each call is isolated (a throw, a rejection, a broken thenable
+ * never rejects `notify`, never stops the next listener, never becomes an unhandled rejection), and a failure
+ * with no error listener to hear it becomes a process warning, once per kind of failure per bus.
  */
-import type { InvalidateOptions, Key } from '@lovely-memcached/core';
+import { type InvalidateOptions, isThenable, type Key } from '@lovely-memcached/core';
 import mitt, { type Emitter } from 'mitt';
 import type { BusError } from './bus-errors';
-import { busErrors } from './bus-errors';
+import { busErrors, describeFailure } from './bus-errors';
 import type { InvalidateCacheEvent } from './invalidate-cache-event';
 
 /** What the bus needs of a client: `MemcachedClient`, `TestMemcachedClient` or anything with `invalidate`. */
@@ -29,6 +33,8 @@ export class InvalidationBus {
   private readonly wrappers = new Map<InvalidationHandler, (event: InvalidateCacheEvent) => void>();
   /** The promises of the `notify` currently emitting (emit is synchronous, so one at a time). */
   private collecting: Array<Promise<unknown>> | undefined;
+  /** The kinds of failure this bus has already warned about (each is warned about once). */
+  private readonly warned = new Set<string>();
 
   /** Registers a client under a name; a second registration under the same name replaces the first. */
   register(name: string, client: InvalidatingClient): this {
@@ -51,9 +57,12 @@ export class InvalidationBus {
     const wrapper = (event: InvalidateCacheEvent) => {
       try {
         const result = handler(event, this);
-        if (result instanceof Promise) {
+        // Any thenable, not only a native Promise: Promise.resolve adopts it (a `then` that throws rejects).
+        if (isThenable(result)) {
           this.collecting?.push(
-            result.catch((error: unknown) => this.report(busErrors.handlerFailed(event, error))),
+            Promise.resolve(result).then(undefined, (error: unknown) =>
+              this.report(busErrors.handlerFailed(event, error)),
+            ),
           );
         }
       } catch (error) {
@@ -72,19 +81,51 @@ export class InvalidationBus {
     return this;
   }
 
-  /** Listens to what went wrong (failing clients, unknown cache names, failing handlers); returns the unsubscribe. */
-  onError(listener: (error: BusError) => void): () => void {
-    this.emitter.on('error', listener);
-    return () => this.emitter.off('error', listener);
+  /**
+   * Listens to what went wrong (failing clients, unknown cache names, failing handlers); returns the unsubscribe.
+   * A listener that throws or rejects is reported as a process warning (it cannot report to itself).
+   */
+  onError(listener: (error: BusError) => unknown): () => void {
+    const warnListenerFailed = (failure: unknown) =>
+      this.warnOnce(
+        'error-listener-failed',
+        `an error listener of the bus failed: ${describeFailure(failure)}`,
+      );
+    const wrapper = (error: BusError) => {
+      try {
+        const result = listener(error);
+        if (isThenable(result)) Promise.resolve(result).then(undefined, warnListenerFailed);
+      } catch (failure) {
+        warnListenerFailed(failure);
+      }
+    };
+    this.emitter.on('error', wrapper);
+    return () => this.emitter.off('error', wrapper);
   }
 
-  /** Reports a failure through the `error` event; never throws. */
+  /**
+   * Reports a failure through the `error` event; never throws. With no error listener subscribed, the failure
+   * becomes a process warning instead, once per kind (`error.type`) per bus, so it never vanishes silently.
+   */
   report(error: BusError): void {
-    try {
-      this.emitter.emit('error', error);
-    } catch {
-      // A throwing error listener must not turn a report into a rejection of notify().
+    if ((this.emitter.all.get('error')?.length ?? 0) === 0) {
+      this.warnOnce(
+        error.type,
+        `${error.message} (no error listener on this InvalidationBus: subscribe one with bus.onError(listener) to see every failure; this warning is given once per kind of failure per bus)`,
+      );
+      return;
     }
+    // Every listener is wrapped by onError, so emitting cannot throw.
+    this.emitter.emit('error', error);
+  }
+
+  private warnOnce(kind: string, message: string): void {
+    if (this.warned.has(kind)) return;
+    this.warned.add(kind);
+    process.emitWarning(`[lovely-memcached] InvalidationBus: ${message}`, {
+      type: 'LovelyMemcachedWarning',
+      code: 'LOVELY_MEMCACHED_BUS_ERROR',
+    });
   }
 
   /** Delivers the event to every subscribed handler; resolves once all of them have settled. Never rejects. */
