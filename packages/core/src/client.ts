@@ -120,7 +120,9 @@ export class MemcachedClient {
       transport,
       reads,
       dependencies: new Dependencies(transport, reads),
-      tracker: this.options.trackKeys ? new KeyTracker(transport, reads, this.uid) : undefined,
+      tracker: this.options.trackKeys
+        ? new KeyTracker(transport, reads, this.uid, this.options.now)
+        : undefined,
       readThrough: new ReadThrough(transport.leases ?? addLeases(transport), this.options.now),
     };
   }

@@ -16,8 +16,8 @@
  * guarantee: an index lost to eviction only leaves dead entries to expire.
  */
 import { randomUUID } from 'node:crypto';
-import { appendOrCreate } from './append-record';
-import { flagsOf, Kind, parseKeyList, stampedTokenKeys, type TokenStamp } from './entry-format';
+import { appendChunked, chunkKey, readChunks } from './chunked-record';
+import { entryStamps, flagsOf, Kind, parseKeyList, type TokenStamp } from './entry-format';
 import { hashedKey, type Namespace } from './key';
 import type { ReadBatcher } from './read-batcher';
 import type { Transport, TransportItem } from './transport';
@@ -27,6 +27,8 @@ const KEY_LIST_FLAGS = flagsOf(Kind.KEY_LIST);
 /** Every this-many appends to one index by this client, duplicates are squeezed out of it. */
 const COMPACT_EVERY = 64;
 const MAX_TRACKED_INDEXES = 10_000;
+/** An index's chunk this client last appended to, when past the first: later appends start there. */
+const MAX_REMEMBERED_CHUNKS = 10_000;
 const MAX_TOKEN_HINTS = 10_000;
 
 /** A token as text: they are ASCII (UUIDs), so latin1 decoding is exact and cheapest. */
@@ -50,8 +52,24 @@ export function dependencyRecords(encodedDependency: string, ns: Namespace): Dep
   };
 }
 
+/** The entries among `items` whose every dependency token is still current (what `query` would serve). */
+export async function withCurrentTokens(
+  reads: ReadBatcher,
+  items: ReadonlyMap<string, TransportItem>,
+): Promise<Set<string>> {
+  const stamped = [...items].map(([key, item]) => ({ key, stamps: entryStamps(item) ?? [] }));
+  const tokenKeys = [...new Set(stamped.flatMap(({ stamps }) => stamps.map(([tokenKey]) => tokenKey)))];
+  const tokens = await reads.getMany(tokenKeys);
+  return new Set(
+    stamped
+      .filter(({ stamps }) => stamps.every(([tokenKey, token]) => tokenText(tokens.get(tokenKey)) === token))
+      .map(({ key }) => key),
+  );
+}
+
 export class Dependencies {
   private readonly appendCounts = new Map<string, number>();
+  private readonly currentChunks = new Map<string, number>();
   /**
    * Which token keys an entry carried when this client last wrote or read it. A query fetches those tokens in
    * the same multi-get as the entry, saving the second round trip. Only where the tokens live is remembered,
@@ -102,12 +120,21 @@ export class Dependencies {
   /** Adds `memcachedKey` to each dependency's reverse index. */
   async index(records: readonly DependencyRecords[], memcachedKey: string): Promise<void> {
     const line = Buffer.from(`${memcachedKey} `);
-    await Promise.all(records.map(({ indexKey }) => this.appendToIndex(indexKey, line)));
+    await Promise.all(records.map((record) => this.appendToIndex(record, line)));
   }
 
-  private async appendToIndex(indexKey: string, line: Uint8Array): Promise<void> {
-    const status = await appendOrCreate(this.transport, indexKey, line, KEY_LIST_FLAGS);
-    if (status === 'full' || this.countAppend(indexKey)) await this.compactIndex(indexKey);
+  private async appendToIndex({ indexKey, tokenKey }: DependencyRecords, line: Uint8Array): Promise<void> {
+    const start = this.currentChunks.get(indexKey) ?? 0;
+    // A full chunk is compacted (duplicates and entries no longer tied dropped); if it stays full, the line
+    // goes to the next chunk: no dependent is ever dropped at the item size limit.
+    const { chunk } = await appendChunked(this.transport, indexKey, line, KEY_LIST_FLAGS, start, (key) =>
+      this.compactIndex(key, tokenKey),
+    );
+    if (chunk !== start) {
+      if (this.currentChunks.size >= MAX_REMEMBERED_CHUNKS) this.currentChunks.clear();
+      this.currentChunks.set(indexKey, chunk);
+    }
+    if (this.countAppend(indexKey)) await this.compactIndex(chunkKey(indexKey, chunk), undefined);
   }
 
   private countAppend(indexKey: string): boolean {
@@ -117,15 +144,20 @@ export class Dependencies {
     return count % COMPACT_EVERY === 0;
   }
 
-  /** Rewrites an index without duplicates, only if nobody appended meanwhile (CAS). */
-  private async compactIndex(indexKey: string): Promise<void> {
+  /**
+   * Rewrites an index chunk without duplicates, only if nobody appended meanwhile (CAS). With the token key
+   * (a full chunk), entries that are gone or no longer carry the dependency are dropped too: that costs a read
+   * of every listed entry, so the routine compaction every COMPACT_EVERY appends only drops duplicates.
+   */
+  private async compactIndex(key: string, tokenKey: string | undefined): Promise<void> {
     if (this.transport.cas === undefined) return;
-    const item = await this.transport.get(indexKey);
+    const item = await this.transport.get(key);
     if (item?.cas === undefined) return;
-    const keys = parseKeyList(item.value);
-    const compacted = Buffer.from(keys.map((key) => `${key} `).join(''));
+    const listed = parseKeyList(item.value);
+    const kept = tokenKey === undefined ? listed : await this.stillTied(listed, tokenKey);
+    const compacted = Buffer.from(kept.map((listedKey) => `${listedKey} `).join(''));
     if (compacted.length < item.value.length) {
-      await this.transport.cas(indexKey, compacted, item.cas, { flags: KEY_LIST_FLAGS });
+      await this.transport.cas(key, compacted, item.cas, { flags: KEY_LIST_FLAGS });
     }
   }
 
@@ -134,15 +166,15 @@ export class Dependencies {
    * token (an entry set again without the dependency, or gone, is listed but no longer a dependent).
    */
   async dependents(records: DependencyRecords): Promise<string[]> {
-    const item = await this.reads.get(records.indexKey);
-    return item === undefined ? [] : this.stillTied(parseKeyList(item.value), records.tokenKey);
+    const chunks = await readChunks(this.reads, records.indexKey);
+    return this.stillTied(listedKeys(chunks), records.tokenKey);
   }
 
   private async stillTied(listed: readonly string[], tokenKey: string): Promise<string[]> {
     const entries = await this.reads.getMany(listed);
     return listed.filter((key) => {
       const entry = entries.get(key);
-      return entry !== undefined && stampedTokenKeys(entry)?.includes(tokenKey) === true;
+      return entry !== undefined && entryStamps(entry)?.some(([stamped]) => stamped === tokenKey) === true;
     });
   }
 
@@ -163,10 +195,15 @@ export class Dependencies {
    * write landing between this read and the delete can lose its entry: a miss, never a stale read.)
    */
   private async freeDependents({ tokenKey, indexKey }: DependencyRecords): Promise<void> {
-    const item = await this.transport.get(indexKey);
-    if (item === undefined) return;
-    await this.transport.delete(indexKey);
-    const tied = await this.stillTied(parseKeyList(item.value), tokenKey);
+    this.currentChunks.delete(indexKey);
+    const chunks = await readChunks(this.reads, indexKey);
+    if (chunks.length === 0) return;
+    await Promise.all(chunks.map(({ key }) => this.transport.delete(key)));
+    const tied = await this.stillTied(listedKeys(chunks), tokenKey);
     await Promise.all(tied.map((key) => this.transport.delete(key)));
   }
+}
+
+function listedKeys(chunks: ReadonlyArray<{ item: TransportItem }>): string[] {
+  return [...new Set(chunks.flatMap(({ item }) => parseKeyList(item.value)))];
 }

@@ -108,14 +108,14 @@ export function entrySize(bodyLength: number, dependencies: number, fresh: boole
   );
 }
 
-/** The token keys an item carries, read from its headers without decoding its body; undefined if not ours. */
-export function stampedTokenKeys(item: TransportItem): string[] | undefined {
+/** The stamps an item carries, read from its headers without decoding its body; undefined if not ours. */
+export function entryStamps(item: TransportItem): TokenStamp[] | undefined {
   const { flags, value } = item;
   if ((flags & MARK_MASK) >>> 0 !== MARK) return undefined;
   if (!(flags & DEPS_BIT)) return [];
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.length);
   const headers = decodeStamps(flags & FRESH_BIT ? bytes.subarray(FRESHNESS_HEADER_LENGTH) : bytes);
-  return headers?.stamps.map(([tokenKey]) => tokenKey);
+  return headers?.stamps;
 }
 
 /** A value turned into bytes, before dependency tokens (known only after a round trip) are put in front. */

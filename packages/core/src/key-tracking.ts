@@ -8,10 +8,13 @@
  * flushed keys drop out because their entries are gone, whatever the records say.
  *
  * Records would grow with every `set`; they are compacted (duplicates and dead entries dropped) with CAS, so a
- * compaction never erases a line appended while it ran.
+ * compaction never erases a line appended while it ran, and a record that stays full rolls over to its next
+ * chunk (chunked-record.ts), so no live key is lost at the item size limit.
  */
 
 import { appendOrCreate } from './append-record';
+import { appendChunked, chunkKey, readChunks } from './chunked-record';
+import { withCurrentTokens } from './dependencies';
 import { flagsOf, Kind } from './entry-format';
 import { decodeKey, isMemcachedKey, type Key, type Namespace } from './key';
 import type { ReadBatcher } from './read-batcher';
@@ -26,6 +29,8 @@ const COMPACT_OWN_EVERY = 1000;
 /** `keys()` compacts a record when at least this share of its lines is garbage (and it has a few lines). */
 const GARBAGE_SHARE = 0.5;
 const MIN_LINES_TO_COMPACT = 16;
+/** How often, at most, a tracking client that keeps writing checks that the registry still lists it. */
+const REGISTRY_CHECK_MS = 1000;
 
 const textDecoder = new TextDecoder();
 const UID = /^[0-9a-f-]{36}$/;
@@ -71,12 +76,16 @@ function latestLines(lines: readonly TrackedLine[]): Map<string, TrackedLine> {
 
 export class KeyTracker {
   private readonly recordKey: string;
+  /** The chunk of our record that took the last line: appends start there (see chunked-record.ts). */
+  private chunk = 0;
   private appendsSinceCompaction = 0;
+  private registryCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly transport: Transport,
     private readonly reads: ReadBatcher,
     private readonly uid: string,
+    private readonly now: () => number,
   ) {
     this.recordKey = RECORD_PREFIX + uid;
   }
@@ -84,49 +93,69 @@ export class KeyTracker {
   async track(memcachedKey: string, ns: Namespace, encodedKey: string): Promise<void> {
     const nsText = ns === null ? 'null' : JSON.stringify(ns);
     const line = Buffer.from(`[${JSON.stringify(memcachedKey)},${nsText},${encodedKey}]\n`);
-    const status = await appendOrCreate(this.transport, this.recordKey, line, RECORD_FLAGS);
-    if (status === 'created') {
+    const { outcome, chunk } = await appendChunked(
+      this.transport,
+      this.recordKey,
+      line,
+      RECORD_FLAGS,
+      this.chunk,
+      (key) => this.compact(key, undefined),
+    );
+    this.chunk = chunk;
+    if (outcome === 'created') {
       // A new record: our first write, or the servers were flushed (and the registry with them).
       await this.register();
-    } else if (status === 'full') {
-      await this.compact(this.recordKey, undefined);
-      await this.transport.append(this.recordKey, line);
-    } else if (++this.appendsSinceCompaction >= COMPACT_OWN_EVERY) {
+    } else if (outcome === 'appended' && this.now() - this.registryCheckedAt >= REGISTRY_CHECK_MS) {
+      // The registry may have lost us (evicted, or pruned by a client that misjudged an outage): list us again.
+      await this.ensureRegistered();
+    }
+    if (++this.appendsSinceCompaction >= COMPACT_OWN_EVERY) {
       this.appendsSinceCompaction = 0;
-      await this.compact(this.recordKey, undefined);
+      await this.compact(chunkKey(this.recordKey, this.chunk), undefined);
     }
   }
 
   private async register(): Promise<void> {
+    this.registryCheckedAt = this.now();
     await appendOrCreate(this.transport, REGISTRY_KEY, Buffer.from(`${this.uid}\n`), REGISTRY_FLAGS);
+  }
+
+  private async ensureRegistered(): Promise<void> {
+    this.registryCheckedAt = this.now();
+    const registry = await this.reads.get(REGISTRY_KEY);
+    // An unreachable registry is not an empty one: nothing to repair until it can be read.
+    if (registry === undefined && this.transport.reachable?.(REGISTRY_KEY) !== true) return;
+    if (!registeredUids(registry).has(this.uid)) await this.register();
   }
 
   /** The original keys live in namespace `ns`, as recorded by every tracking client. */
   async keys(ns: Namespace): Promise<Key[]> {
     const registry = await this.reads.get(REGISTRY_KEY);
-    const uids = new Set(registry === undefined ? [] : textDecoder.decode(registry.value).split('\n'));
-    // Uids are UUIDs; a damaged registry line must not turn into a key memcached cannot hold.
-    for (const uid of uids) if (!UID.test(uid)) uids.delete(uid);
+    const uids = registeredUids(registry);
     uids.add(this.uid);
-    const recordKeys = [...uids].map((uid) => RECORD_PREFIX + uid);
-    const records = await this.reads.getMany(recordKeys);
+    const records = await Promise.all(
+      [...uids].map(async (uid) => ({ uid, chunks: await readChunks(this.reads, RECORD_PREFIX + uid) })),
+    );
 
-    const perRecord = recordKeys.map((key) => ({ key, lines: parseLines(records.get(key)) }));
     const candidates = new Map<string, TrackedLine>();
-    for (const { lines } of perRecord) {
+    for (const { chunks } of records) {
+      const lines = chunks.flatMap(({ item }) => parseLines(item));
       for (const line of latestLines(lines).values())
         if (line.ns === ns) candidates.set(line.memcachedKey, line);
     }
-    const live = await this.reads.getMany([...candidates.keys()]);
+    // Live: present, and every dependency token current (what `query` would serve).
+    const present = await this.reads.getMany([...candidates.keys()]);
+    const live = await withCurrentTokens(this.reads, present);
     const dead = new Set([...candidates.keys()].filter((key) => !live.has(key)));
 
     await Promise.all([
-      ...perRecord
-        .filter(({ lines }) => isMostlyGarbage(lines, dead))
+      ...records
+        .flatMap(({ chunks }) => chunks)
+        .filter(({ item }) => isMostlyGarbage(parseLines(item), dead))
         .map(({ key }) => this.compact(key, dead)),
       this.pruneRegistry(
         registry,
-        [...uids].filter((uid) => !records.has(RECORD_PREFIX + uid)),
+        records.filter(({ chunks }) => chunks.length === 0).map(({ uid }) => uid),
       ),
     ]);
 
@@ -136,44 +165,61 @@ export class KeyTracker {
   }
 
   /**
-   * Rewrites a record without duplicate and dead lines, only if nobody appended meanwhile (CAS).
-   * With `dead` undefined, every entry in the record is checked for liveness first.
+   * Rewrites a record chunk without duplicate and dead lines, only if nobody appended meanwhile (CAS).
+   * With `dead` undefined, every entry in the chunk is checked for liveness first.
    */
-  private async compact(recordKey: string, dead: ReadonlySet<string> | undefined): Promise<void> {
+  private async compact(key: string, dead: ReadonlySet<string> | undefined): Promise<void> {
     if (this.transport.cas === undefined) return;
-    const item = await this.transport.get(recordKey);
+    const item = await this.transport.get(key);
     if (item?.cas === undefined) return;
     const latest = latestLines(parseLines(item));
     let deadKeys = dead;
     if (deadKeys === undefined) {
-      const live = await this.reads.getMany([...latest.keys()]);
-      deadKeys = new Set([...latest.keys()].filter((key) => !live.has(key)));
+      const live = await withCurrentTokens(this.reads, await this.reads.getMany([...latest.keys()]));
+      deadKeys = new Set([...latest.keys()].filter((memcachedKey) => !live.has(memcachedKey)));
     }
     const kept = [...latest.values()].filter((line) => !deadKeys.has(line.memcachedKey));
     const compacted = Buffer.from(kept.map((line) => `${line.text}\n`).join(''));
     if (compacted.length < item.value.length) {
-      await this.transport.cas(recordKey, compacted, item.cas, { flags: RECORD_FLAGS });
+      await this.transport.cas(key, compacted, item.cas, { flags: RECORD_FLAGS });
     }
   }
 
-  /** Drops uids whose record is gone (expired, evicted, flushed) from the registry. */
+  /**
+   * Drops uids whose record is gone (expired, evicted, flushed) from the registry. Unreachable is not absent:
+   * a record on a server that cannot be read now is never taken for gone (that client would vanish from every
+   * other client's `keys()`), and without the transport's `reachable` nothing is pruned.
+   */
   private async pruneRegistry(registry: TransportItem | undefined, gone: readonly string[]): Promise<void> {
-    const stale = gone.filter((uid) => uid !== this.uid);
+    const { reachable } = this.transport;
+    if (reachable === undefined) return;
+    const absent = (uid: string) => reachable.call(this.transport, RECORD_PREFIX + uid);
+    const stale = gone.filter((uid) => uid !== this.uid && absent(uid));
     if (stale.length === 0 || registry === undefined || this.transport.cas === undefined) return;
     const current = await this.transport.get(REGISTRY_KEY);
     if (current?.cas === undefined) return;
     // A client may have re-created its record since we looked; it re-registers after that, which changes the
     // registry's CAS and voids this rewrite, so what is re-checked here cannot be dropped wrongly.
-    const back = await this.reads.getMany(stale.map((uid) => RECORD_PREFIX + uid));
-    const drop = new Set(stale.filter((uid) => !back.has(RECORD_PREFIX + uid)));
-    if (drop.size === 0) return;
-    const kept = [...new Set(textDecoder.decode(current.value).split('\n'))].filter(
-      (uid) => uid !== '' && !drop.has(uid),
+    const rechecked = await Promise.all(
+      stale.map(async (uid) => ({ uid, chunks: await readChunks(this.reads, RECORD_PREFIX + uid) })),
     );
+    const drop = new Set(
+      rechecked.filter(({ uid, chunks }) => chunks.length === 0 && absent(uid)).map((r) => r.uid),
+    );
+    if (drop.size === 0) return;
+    const kept = [...registeredUids(current)].filter((uid) => !drop.has(uid));
     await this.transport.cas(REGISTRY_KEY, Buffer.from(kept.map((uid) => `${uid}\n`).join('')), current.cas, {
       flags: REGISTRY_FLAGS,
     });
   }
+}
+
+/** The uids a registry lists; uids are UUIDs, so a damaged line never turns into a key memcached cannot hold. */
+function registeredUids(registry: TransportItem | undefined): Set<string> {
+  const uids = new Set<string>();
+  if (registry === undefined) return uids;
+  for (const uid of textDecoder.decode(registry.value).split('\n')) if (UID.test(uid)) uids.add(uid);
+  return uids;
 }
 
 function isMostlyGarbage(lines: readonly TrackedLine[], dead: ReadonlySet<string>): boolean {

@@ -5,7 +5,10 @@
 import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { describe, expect, it } from 'vitest';
 import { MemcachedClient } from '../src/client';
+import { dependencyRecords } from '../src/dependencies';
 import { CacheError } from '../src/errors';
+import { createHashRing } from '../src/ketama';
+import { encodeKey } from '../src/key';
 
 const servers = ['127.0.0.1:11211'];
 
@@ -98,5 +101,99 @@ describe('use after close (#16.8)', () => {
     expect(() => {
       client.servers = ['127.0.0.1:11212'];
     }).toThrow(expect.objectContaining({ code: 'ERR_CLIENT_CLOSED' }));
+  });
+});
+
+describe('an outage is not an absence (#16.5)', () => {
+  const two = ['127.0.0.1:21001', '127.0.0.1:21002'];
+  const registryKey = 'lovely-memcached:tracking:uids';
+
+  /** A tracking client whose record lives on the other server than the registry. */
+  function splitClient(memory: ReturnType<typeof memoryTransport>): {
+    client: MemcachedClient;
+    recordServer: string;
+  } {
+    const ring = createHashRing(two);
+    for (;;) {
+      const client = new MemcachedClient({ transport: memory, servers: two, trackKeys: true });
+      const record = ring.serverFor(`lovely-memcached:tracking:${client.uid}`);
+      if (record !== ring.serverFor(registryKey)) return { client, recordServer: two[record] as string };
+    }
+  }
+
+  it("a record that cannot be read for a while is not pruned: its client's keys come back", async () => {
+    const memory = memoryTransport();
+    const { client: a, recordServer } = splitClient(memory);
+    const b = new MemcachedClient({ transport: memory, servers: two, trackKeys: true });
+    const keys = Array.from({ length: 20 }, (_, i) => `a-${i}`);
+    for (const key of keys) await a.set(key, 1);
+    expect((await b.keys()).length).toBe(20);
+
+    memory.down(recordServer);
+    await b.keys(); // A's record is unreachable now
+    memory.up(recordServer);
+    expect(((await b.keys()) as string[]).sort()).toEqual([...keys].sort());
+  });
+
+  it('a client the registry lost lists itself again as it keeps writing', async () => {
+    const memory = memoryTransport();
+    const a = new MemcachedClient({ transport: memory, servers: two, trackKeys: true });
+    const b = new MemcachedClient({ transport: memory, servers: two, trackKeys: true });
+    await a.set('first', 1);
+    // The registry is lost (evicted, or pruned by a client that misjudged an outage).
+    await memory(two).delete(registryKey);
+    expect(await b.keys()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await a.set('second', 2);
+    expect(((await b.keys()) as string[]).sort()).toEqual(['first', 'second']);
+  });
+});
+
+describe('bookkeeping at the item size limit drops nothing (#16.6)', () => {
+  // Keys of ~200 bytes: a 4 KiB record holds about 20 lines.
+  const longKey = (i: number) => `${'k'.repeat(200)}-${i}`;
+
+  it('keys() lists every live key when the tracking record outgrows the item limit', async () => {
+    const memory = memoryTransport({ maxItemSize: 4096 });
+    const a = new MemcachedClient({ transport: memory, servers, trackKeys: true });
+    const keys = Array.from({ length: 201 }, (_, i) => longKey(i));
+    for (const key of keys) await a.set(key, 1);
+    const listed = await new MemcachedClient({ transport: memory, servers, trackKeys: true }).keys();
+    expect(listed.length).toBe(201);
+    expect(new Set(listed)).toEqual(new Set(keys));
+  });
+
+  it('dependents() and invalidate reach every dependent when the index outgrows the item limit', async () => {
+    const memory = memoryTransport({ maxItemSize: 2048 });
+    const client = new MemcachedClient({ transport: memory, servers });
+    for (let i = 0; i < 201; i++) await client.set(i, 'v', { dependencies: ['d'] });
+    expect(await client.dependents('d')).toHaveLength(201);
+    await client.invalidate(undefined, { dependencies: ['d'] });
+    expect(memory.store(servers[0] as string).stats().curr_items).toBe('0');
+  });
+
+  it('compacting a full index drops entries that are gone or no longer tied', async () => {
+    const memory = memoryTransport({ maxItemSize: 2048 });
+    const client = new MemcachedClient({ transport: memory, servers });
+    for (let i = 0; i < 55; i++) await client.set(i, 'v', { dependencies: ['d'] });
+    for (let i = 0; i < 45; i++) await client.set(i, 'v'); // no longer tied
+    for (let i = 100; i < 140; i++) await client.set(i, 'v', { dependencies: ['d'] });
+    expect((await client.dependents('d')).length).toBe(50);
+    // Compaction made room in place: no second chunk was needed.
+    const { indexKey } = dependencyRecords(encodeKey('d'), null);
+    expect(await memory(servers).get(indexKey)).toBeDefined();
+    expect(await memory(servers).get(`${indexKey}.1`)).toBeUndefined();
+  });
+
+  it('keys() leaves out entries whose dependency token is gone', async () => {
+    const memory = memoryTransport();
+    const client = new MemcachedClient({ transport: memory, servers, trackKeys: true });
+    await client.set('tied', 1, { dependencies: ['d'] });
+    await client.set('free', 2);
+    expect(((await client.keys()) as string[]).sort()).toEqual(['free', 'tied']);
+    // Only the token goes (as when memcached evicts it): the entry stays in memcached, dead.
+    await memory(servers).delete(dependencyRecords(encodeKey('d'), null).tokenKey);
+    expect(await client.query('tied')).toBeUndefined();
+    expect(await client.keys()).toEqual(['free']);
   });
 });
