@@ -16,6 +16,7 @@ import { KeyTracker } from './key-tracking';
 import { addLeases } from './lease';
 import { toExptime } from './lifetime';
 import { readLiveEntry } from './live-entry';
+import { isThenable } from './option-checks';
 import {
   type DependentsOptions,
   type InvalidateOptions,
@@ -80,7 +81,8 @@ export class MemcachedClient {
 
   private readonly options: ResolvedOptions;
   private connection: Connection;
-  private closed = false;
+  /** Set by the first `close()`: later calls are refused, and every `close()` waits for this one. */
+  private closing: Promise<void> | undefined;
 
   constructor(options: MemcachedClientOptions) {
     if (typeof options?.transport !== 'function') {
@@ -264,14 +266,14 @@ export class MemcachedClient {
 
   /** Closes connections; the process can exit afterwards. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.connection.transport.close();
+    // An async function, so a transport whose close throws synchronously still gives a rejection.
+    this.closing ??= (async () => this.connection.transport.close())();
+    await this.closing;
   }
 
   /** Use after `close()` is a bug in the caller: said loudly, as database drivers do, not answered with misses. */
   private assertOpen(): void {
-    if (this.closed) {
+    if (this.closing !== undefined) {
       throw new CacheError(
         'ERR_CLIENT_CLOSED',
         'this MemcachedClient was closed: make a new one, or close it only when the application stops',
@@ -343,13 +345,27 @@ function checkTransport(transport: unknown): Transport {
       '`transport` returned a function, not a transport: call the transport factory, e.g. `transport: memjsTransport()` (not `transport: memjsTransport`)',
     );
   }
-  const candidate = transport as Partial<Record<string, unknown>> | null;
-  const missing = TRANSPORT_METHODS.filter((method) => typeof candidate?.[method] !== 'function');
-  if (candidate?.specificationVersion !== TRANSPORT_SPECIFICATION_VERSION || missing.length > 0) {
+  if (isThenable(transport)) {
+    Promise.resolve(transport).catch(() => {}); // refused: its outcome must not become an unhandled rejection
     throw new CacheError(
       'ERR_NO_TRANSPORT',
-      `\`transport\` did not return a transport of specification ${TRANSPORT_SPECIFICATION_VERSION}${missing.length > 0 ? ` (missing ${missing.join(', ')})` : ''}: pass \`transport: memjsTransport()\` or \`transport: memoryTransport()\`, or a factory returning a \`Transport\``,
-      { context: { specificationVersion: candidate?.specificationVersion } },
+      '`transport` returned a promise: a transport factory returns the transport itself, synchronously (it connects lazily), e.g. `transport: memjsTransport()`',
+    );
+  }
+  const candidate = transport as Partial<Record<string, unknown>> | null;
+  const version = candidate?.specificationVersion;
+  const missing = TRANSPORT_METHODS.filter((method) => typeof candidate?.[method] !== 'function');
+  if (version !== TRANSPORT_SPECIFICATION_VERSION || missing.length > 0) {
+    const found = [
+      version === TRANSPORT_SPECIFICATION_VERSION
+        ? ''
+        : `specificationVersion ${JSON.stringify(version) ?? 'missing'}`,
+      missing.length > 0 ? `missing ${missing.join(', ')}` : '',
+    ].filter((part) => part !== '');
+    throw new CacheError(
+      'ERR_NO_TRANSPORT',
+      `\`transport\` did not return a transport of specification ${TRANSPORT_SPECIFICATION_VERSION} (${found.join('; ')}): pass \`transport: memjsTransport()\` or \`transport: memoryTransport()\`, or a factory returning a \`Transport\``,
+      { context: { specificationVersion: version } },
     );
   }
   return transport as Transport;

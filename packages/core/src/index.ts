@@ -1,4 +1,4 @@
-export { MemcachedClient } from './client';
+export { MemcachedClient, type Storable } from './client';
 export {
   CacheError,
   type CacheErrorCode,

@@ -1,5 +1,5 @@
 import { CacheError } from './errors';
-import { assertNamespace, type Namespace } from './key';
+import type { Namespace } from './key';
 import { toExptime } from './lifetime';
 import { checkBoolean, checkFunction } from './option-checks';
 import type { TransportFactory } from './transport';
@@ -41,18 +41,61 @@ export const DEFAULT_LIFETIME = 3600;
 /** The one place defaults are applied and options checked: a bad option fails when the client is made. */
 export function resolveOptions(options: MemcachedClientOptions): ResolvedOptions {
   const now = options.now === undefined ? () => Date.now() : checkFunction('now', options.now);
-  const defaultLifetime = options.defaultLifetime ?? DEFAULT_LIFETIME;
-  toExptime(defaultLifetime, now()); // a bad default fails now (ERR_INVALID_LIFETIME), not on the first set
-  const defaultNS = options.defaultNS ?? null;
-  assertNamespace(defaultNS);
   return {
     transport: options.transport,
     servers: serverList(options.servers ?? DEFAULT_SERVERS),
-    defaultLifetime,
-    defaultNS,
+    defaultLifetime: checkDefaultLifetime(options.defaultLifetime ?? DEFAULT_LIFETIME, now()),
+    defaultNS: checkDefaultNamespace(options.defaultNS ?? null),
     trackKeys: checkBoolean('trackKeys', options.trackKeys ?? false),
     now,
   };
+}
+
+/** How a bad option value is shown in a message: strings quoted, so `"60"` is not mistaken for `60`. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value); // Object.create(null) has no toString
+  }
+}
+
+/**
+ * A lifetime as `set` takes it (ERR_INVALID_LIFETIME, as for a lifetime given to a call), refused now rather
+ * than on the first `set`, with the option named: a string from `process.env` is the usual culprit.
+ */
+function checkDefaultLifetime(value: unknown, nowMs: number): number {
+  const context = { option: 'defaultLifetime', value };
+  if (typeof value !== 'number') {
+    throw new CacheError(
+      'ERR_INVALID_LIFETIME',
+      `\`defaultLifetime\` must be a number of seconds (0 = no expiry), got ${shown(value)}${typeof value === 'string' ? ': convert it, e.g. `Number(process.env.LIFETIME)`' : ''}`,
+      { context },
+    );
+  }
+  try {
+    toExptime(value, nowMs);
+  } catch (error) {
+    const reason =
+      error instanceof Error ? error.message.replace(/^\[lovely-memcached\] /, '') : String(error);
+    throw new CacheError('ERR_INVALID_LIFETIME', `\`defaultLifetime\` ${shown(value)} refused: ${reason}`, {
+      cause: error,
+      context,
+    });
+  }
+  return value;
+}
+
+function checkDefaultNamespace(value: unknown): Namespace {
+  if (value !== null && typeof value !== 'string') {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `\`defaultNS\` must be a string, or null for no namespace, got ${shown(value)}`,
+      { context: { option: 'defaultNS', value } },
+    );
+  }
+  return value;
 }
 
 /** An array of addresses, or one comma-separated string of them. */

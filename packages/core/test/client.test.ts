@@ -2,7 +2,7 @@ import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { describe, expect, it } from 'vitest';
 import { recording } from '../../../test/support/recording-transport';
 import { MemcachedClient } from '../src/client';
-import { CacheError, InvalidKeyError, InvalidValueError } from '../src/errors';
+import { CacheError, InvalidValueError } from '../src/errors';
 import type { TransportFactory } from '../src/transport';
 
 const servers = ['127.0.0.1:11211'];
@@ -28,7 +28,13 @@ describe('MemcachedClient construction', () => {
     expect(() => new MemcachedClient({ transport, defaultLifetime: -1 })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_LIFETIME' }),
     );
-    expect(() => new MemcachedClient({ transport, defaultNS: 1 as never })).toThrow(InvalidKeyError);
+    // An option, not a key: ERR_INVALID_OPTION naming `defaultNS` (a per-call `ns` stays ERR_INVALID_KEY).
+    expect(() => new MemcachedClient({ transport, defaultNS: 1 as never })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringContaining('`defaultNS`'),
+      }),
+    );
     expect(() => new MemcachedClient({ transport, servers: [] })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
     );

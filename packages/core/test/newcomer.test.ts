@@ -25,7 +25,7 @@ describe('client options are checked when the client is made', () => {
     [{ defaultLifetime: -5 }, 'ERR_INVALID_LIFETIME', '-5'],
     [{ trackKeys: 'yes' }, 'ERR_INVALID_OPTION', '`trackKeys`'],
     [{ now: 5 }, 'ERR_INVALID_OPTION', '`now`'],
-    [{ defaultNS: 5 }, 'ERR_INVALID_KEY', 'namespace'],
+    [{ defaultNS: 5 }, 'ERR_INVALID_OPTION', '`defaultNS`'],
     [{ servers: [] }, 'ERR_INVALID_OPTION', '`servers`'],
     [{ servers: 42 }, 'ERR_INVALID_OPTION', '`servers`'],
     [{ servers: ['127.0.0.1:11211', 7] }, 'ERR_INVALID_OPTION', '`servers`'],
