@@ -3,7 +3,14 @@
  *
  *   npm run tour                                       # in memory
  *   MEMCACHED_SERVERS=127.0.0.1:11211 npm run tour     # against real memcached (comma-separated host:port)
+ *   TOUR_FLUSH=1 MEMCACHED_SERVERS=… npm run tour      # ... and also show invalidateAll(), which flushes them
+ *
+ * Against a real memcached the tour writes only in its own namespace (random per run) and, when it ends,
+ * deletes every key it wrote (own-keys.ts): whatever else the servers hold is left as it was. Flushing, which
+ * would take every key of every application with it, is shown in memory, or on the servers only with
+ * TOUR_FLUSH=1.
  */
+import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import {
   type InvalidKeyError,
@@ -15,17 +22,22 @@ import {
 import { InvalidateCacheEvent, InvalidationBus, invalidateCache } from '@lovely-memcached/events';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { memoryTransport } from '@lovely-memcached/transport-memory';
+import { ownKeys } from './own-keys';
 
 const configured = process.env.MEMCACHED_SERVERS?.split(',')
   .map((s) => s.trim())
   .filter(Boolean);
 const real = configured !== undefined && configured.length > 0;
+const flushServers = process.env.TOUR_FLUSH === '1';
+/** Every key of this run lives here; raw keys start with it. */
+const ns = `tour-${randomBytes(3).toString('hex')}:`;
 
 // In memory, time is a dial we can turn; against memcached we really wait.
 let clockOffset = 0;
 const memory = memoryTransport({ now: () => Date.now() + clockOffset });
-const transport: TransportFactory = real ? memjsTransport({ timeout: 300 }) : memory;
 const servers = real ? configured : ['127.0.0.1:11211'];
+const own = real ? ownKeys(memjsTransport({ timeout: 300 }), servers) : undefined;
+const transport: TransportFactory = own?.transport ?? memory;
 const elapse = async (ms: number) => {
   if (real) await new Promise((resolve) => setTimeout(resolve, ms));
   else clockOffset += ms;
@@ -40,17 +52,34 @@ const say = (code: string, ...result: unknown[]) =>
 async function main(): Promise<void> {
   console.log(
     real
-      ? `lovely-memcached tour against memcached at ${servers.join(', ')}`
+      ? `lovely-memcached tour against memcached at ${servers.join(', ')}\n` +
+          `(every key in the namespace ${ns}, deleted at the end; nothing else on the servers is touched)`
       : 'lovely-memcached tour, in memory (set MEMCACHED_SERVERS=host:port to use a real memcached)',
   );
-  const cache = new MemcachedClient({ transport, servers });
-  const clients: MemcachedClient[] = [cache];
+  const clients: MemcachedClient[] = [];
   const client = (options: Partial<MemcachedClientOptions>) => {
     const made = new MemcachedClient({ transport, servers, ...options });
     clients.push(made);
     return made;
   };
-  await cache.invalidateAll();
+  try {
+    await tour(client);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    const cleaned = await own?.deleteOwnKeys();
+    if (cleaned) {
+      console.log(
+        `\nCleaned up: deleted the ${cleaned.created} keys the tour created (entries and their bookkeeping)` +
+          (cleaned.shared > 0 ? `; kept the ${cleaned.shared} shared key(s) it only added to.` : '.'),
+      );
+    }
+  }
+  console.log('\nDone.');
+}
+
+async function tour(client: (options: Partial<MemcachedClientOptions>) => MemcachedClient): Promise<void> {
+  const cache = client({ defaultNS: ns });
+  say(`const cache = new MemcachedClient({ transport, servers, defaultNS: '${ns}' })`);
 
   step('Hashed keys: any key becomes 32 hex characters (MD5)');
   say("await cache.set('cache_key', 'cached value')", await cache.set('cache_key', 'cached value'));
@@ -74,12 +103,12 @@ async function main(): Promise<void> {
   await cache.invalidate('cache_key');
   say("await cache.invalidate('cache_key'); await cache.query('cache_key')", await cache.query('cache_key'));
 
-  step('Raw keys: used as they are, readable by any memcached client');
+  step('Raw keys: used as they are (the namespace prepended), readable by any memcached client');
   say(
-    "await cache.set('greeting', 'hello', { raw: true, ns: 'app:' })",
-    await cache.set('greeting', 'hello', { raw: true, ns: 'app:' }),
+    "await cache.set('greeting', 'hello', { raw: true })",
+    await cache.set('greeting', 'hello', { raw: true }),
   );
-  say("await cache.query('app:greeting', { raw: true })", await cache.query('app:greeting', { raw: true }));
+  say("await cache.query('greeting', { raw: true })", await cache.query('greeting', { raw: true }));
   say(
     "await cache.set('blob', new Uint8Array([1, 2, 3]), { raw: true })",
     await cache.set('blob', new Uint8Array([1, 2, 3]), { raw: true }),
@@ -95,14 +124,14 @@ async function main(): Promise<void> {
   }
 
   step('Namespaces: clients sharing servers without sharing keys');
-  const one = client({ defaultNS: '1' });
-  const two = client({ defaultNS: '2' });
+  const one = client({ defaultNS: `${ns}1` });
+  const two = client({ defaultNS: `${ns}2` });
   await one.set('k', 'in namespace 1');
   await two.set('k', 'in namespace 2');
-  say("one.query('k'), two.query('k'), one.query('k', { ns: '2' })", [
+  say(`one.query('k'), two.query('k'), one.query('k', { ns: '${ns}2' })`, [
     await one.query('k'),
     await two.query('k'),
-    await one.query('k', { ns: '2' }),
+    await one.query('k', { ns: `${ns}2` }),
   ]);
 
   step('Lifetimes: seconds, 0 = forever, fractions round up');
@@ -128,8 +157,8 @@ async function main(): Promise<void> {
       `${(error as KeyTrackingDisabledError).code}: ${(error as Error).message}`,
     );
   }
-  const tracked = client({ trackKeys: true, defaultNS: 'tour' });
-  const other = client({ trackKeys: true, defaultNS: 'tour' });
+  const tracked = client({ trackKeys: true, defaultNS: `${ns}tracked` });
+  const other = client({ trackKeys: true, defaultNS: `${ns}tracked` });
   await tracked.set(1, 'one');
   await other.set(2, 'two');
   await tracked.set(3, 'three', { lifetime: 1 });
@@ -183,8 +212,8 @@ async function main(): Promise<void> {
 
   step('Events: invalidate in named clients through a bus');
   const bus = new InvalidationBus();
-  const pages = client({ defaultNS: 'pages' });
-  const fragments = client({ defaultNS: 'fragments' });
+  const pages = client({ defaultNS: `${ns}pages` });
+  const fragments = client({ defaultNS: `${ns}fragments` });
   bus.register('pages', pages).register('fragments', fragments);
   bus.on(invalidateCache);
   bus.onError((error) => console.log(`    bus error: ${error.message}`));
@@ -202,8 +231,21 @@ async function main(): Promise<void> {
   ]);
   await bus.notify(new InvalidateCacheEvent({ cacheName: 'nope', key: 'x' }));
 
-  await Promise.all(clients.map((c) => c.close()));
-  console.log('\nDone.');
+  step('Flushing: invalidateAll() empties every server');
+  if (real && !flushServers) {
+    say(
+      'await cache.invalidateAll()  // skipped: it would delete every key of every application on ' +
+        `${servers.join(', ')}. Run with TOUR_FLUSH=1 to see it.`,
+    );
+    return;
+  }
+  if (real)
+    say(`(TOUR_FLUSH=1: flushing ${servers.join(', ')} — every key on them is gone, not just the tour's)`);
+  await cache.invalidateAll();
+  say(
+    real ? 'await cache.invalidateAll()' : 'await cache.invalidateAll()  // in memory: only this store',
+    await cache.query('after'),
+  );
 }
 
 await main();

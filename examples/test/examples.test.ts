@@ -70,6 +70,7 @@ describe('the tour', () => {
     expect(output).toContain("→ 'cached value'");
     expect(output).toContain('trackKeys not enabled');
     expect(output).toContain('→ [ undefined, undefined ]');
+    expect(output).toContain('await cache.invalidateAll()  // in memory: only this store');
     expect(output.trim().endsWith('Done.')).toBe(true);
   }, 60_000);
 });
