@@ -29,6 +29,7 @@ import {
 } from './options';
 import { ReadBatcher } from './read-batcher';
 import { type Factory, ReadThrough } from './read-through';
+import { type OperationContext, operationChannels, type TracedOperation } from './tracing';
 import {
   MEMCACHED_ITEM_OVERHEAD,
   parseServerAddress,
@@ -138,6 +139,20 @@ export class MemcachedClient {
     const body = encodeBody(value, options.raw === true);
     // The stored size is known before any I/O: a value too large leaves no token, index or record behind.
     this.checkSize(entrySize(body.body.length, records.length, false), resolved.memcachedKey);
+    const channel = operationChannels.set;
+    if (!channel.hasSubscribers) return this.write(resolved, body, records, exptime);
+    return channel.tracePromise(
+      () => this.write(resolved, body, records, exptime),
+      this.traceContext('set', key, resolved.ns, resolved.memcachedKey),
+    );
+  }
+
+  private async write(
+    resolved: ResolvedKey,
+    body: EncodedBody,
+    records: readonly DependencyRecords[],
+    exptime: number,
+  ): Promise<string | null> {
     const stamps = await this.takeStamps(records, resolved.memcachedKey);
     return this.store(resolved, body, stamps, exptime);
   }
@@ -159,14 +174,27 @@ export class MemcachedClient {
     const records = this.dependencyRecords(options.dependencies, resolved.ns);
     const raw = options.raw === true;
     const connection = this.connection;
-    return connection.readThrough.getOrSet(resolved.memcachedKey, factory, settings, {
-      read: () => readLiveEntry(connection.reads, connection.dependencies, resolved.memcachedKey, raw),
-      prepare: async () => {
-        const stamps = await this.takeStamps(records, resolved.memcachedKey);
-        return (value, freshness) => this.store(resolved, encodeBody(value, raw), stamps, exptime, freshness);
-      },
-      reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
-    });
+    const channel = operationChannels.getOrSet;
+    const context = channel.hasSubscribers
+      ? this.traceContext('getOrSet', key, resolved.ns, resolved.memcachedKey)
+      : undefined;
+    const run = () =>
+      connection.readThrough.getOrSet(
+        resolved.memcachedKey,
+        factory,
+        settings,
+        {
+          read: () => readLiveEntry(connection.reads, connection.dependencies, resolved.memcachedKey, raw),
+          prepare: async () => {
+            const stamps = await this.takeStamps(records, resolved.memcachedKey);
+            return (value, freshness) =>
+              this.store(resolved, encodeBody(value, raw), stamps, exptime, freshness);
+          },
+          reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
+        },
+        context,
+      );
+    return context === undefined ? run() : withoutResult(channel, context, run);
   }
 
   /** The current token of each dependency (created where missing), and the entry listed in their indexes. */
@@ -215,12 +243,24 @@ export class MemcachedClient {
   async query<T = unknown>(key: Key, options?: QueryOptions<T>): Promise<T | undefined>;
   async query<T = unknown>(key: Key, options: QueryOptions<T> = {}): Promise<T | undefined> {
     this.assertOpen();
-    const { memcachedKey } = this.resolveKey(key, options.ns, options.raw);
+    const { memcachedKey, ns } = this.resolveKey(key, options.ns, options.raw);
+    const channel = operationChannels.query;
+    if (!channel.hasSubscribers) return this.lookup(memcachedKey, options);
+    const context = this.traceContext('query', key, ns, memcachedKey);
+    return withoutResult(channel, context, () => this.lookup(memcachedKey, options, context));
+  }
+
+  private async lookup<T>(
+    memcachedKey: string,
+    options: QueryOptions<T>,
+    context?: OperationContext,
+  ): Promise<T | undefined> {
     const { reads, dependencies } = this.connection;
     const entry = await readLiveEntry(reads, dependencies, memcachedKey, options.raw === true);
     // A read-through entry past its lifetime is only for `getOrSet` to serve within grace: a miss here.
-    if (entry === undefined || !isFresh(entry.freshness, this.options.now())) return options.default;
-    return entry.value as T;
+    const hit = entry !== undefined && isFresh(entry.freshness, this.options.now());
+    if (context !== undefined) context.hit = hit;
+    return hit ? (entry.value as T) : options.default;
   }
 
   /** Removes the entry for `key` (if given) and every entry set with any of `options.dependencies`. */
@@ -230,16 +270,19 @@ export class MemcachedClient {
     const target = key === undefined ? undefined : this.resolveKey(key, options.ns, options.raw);
     const records = this.dependencyRecords(options.dependencies, ns);
     const { transport, dependencies } = this.connection;
-    await Promise.all([
-      target && transport.delete(target.memcachedKey, { urgent: true }),
-      records.length > 0 && dependencies.invalidate(records),
-    ]);
+    await this.trace('invalidate', key, ns, target?.memcachedKey, () =>
+      Promise.all([
+        target && transport.delete(target.memcachedKey, { urgent: true }),
+        records.length > 0 && dependencies.invalidate(records),
+      ]),
+    );
   }
 
   /** Flushes every server: all namespaces go. */
   async invalidateAll(): Promise<void> {
     this.assertOpen();
-    await this.connection.transport.flush();
+    const { transport } = this.connection;
+    await this.trace('invalidateAll', undefined, undefined, undefined, () => transport.flush());
   }
 
   /** The original keys live in namespace `ns` (default: `defaultNS`), as stored by every tracking client. */
@@ -247,20 +290,26 @@ export class MemcachedClient {
     this.assertOpen();
     const { tracker } = this.connection;
     if (tracker === undefined) throw new KeyTrackingDisabledError();
-    return tracker.keys(this.resolveNamespace(ns));
+    const namespace = this.resolveNamespace(ns);
+    return this.trace('keys', undefined, namespace, undefined, () => tracker.keys(namespace));
   }
 
   /** The memcached keys currently tied to `dependency` in the namespace. */
   async dependents(dependency: unknown, options: DependentsOptions = {}): Promise<string[]> {
     this.assertOpen();
-    const [records] = this.dependencyRecords([dependency], this.resolveNamespace(options.ns));
-    return this.connection.dependencies.dependents(records as DependencyRecords);
+    const ns = this.resolveNamespace(options.ns);
+    const [records] = this.dependencyRecords([dependency], ns);
+    const { dependencies } = this.connection;
+    return this.trace('dependents', dependency, ns, undefined, () =>
+      dependencies.dependents(records as DependencyRecords),
+    );
   }
 
   /** `[label, stats]` per reachable server, labelled `host:port (weight)`. */
   async getStatistics(): Promise<Array<[string, Record<string, string>]>> {
     this.assertOpen();
-    const stats = await this.connection.transport.stats();
+    const { transport } = this.connection;
+    const stats = await this.trace('getStatistics', undefined, undefined, undefined, () => transport.stats());
     return stats.map(({ server, weight, stats }) => [`${server} (${weight})`, stats]);
   }
 
@@ -269,6 +318,28 @@ export class MemcachedClient {
     // An async function, so a transport whose close throws synchronously still gives a rejection.
     this.closing ??= (async () => this.connection.transport.close())();
     await this.closing;
+  }
+
+  /** Runs an operation on its tracing channel when someone listens; the context is built only then. */
+  private trace<T>(
+    operation: TracedOperation,
+    key: unknown,
+    ns: Namespace | undefined,
+    memcachedKey: string | undefined,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    const channel = operationChannels[operation];
+    if (!channel.hasSubscribers) return run();
+    return channel.tracePromise(run, this.traceContext(operation, key, ns, memcachedKey));
+  }
+
+  private traceContext(
+    operation: TracedOperation,
+    key: unknown,
+    ns: Namespace | undefined,
+    memcachedKey: string | undefined,
+  ): OperationContext {
+    return { operation, key, ns, memcachedKey, servers: this.options.servers };
   }
 
   /** Use after `close()` is a bug in the caller: said loudly, as database drivers do, not answered with misses. */
@@ -369,4 +440,20 @@ function checkTransport(transport: unknown): Transport {
     );
   }
   return transport as Transport;
+}
+
+/**
+ * Traces a read without handing its value to subscribers: `tracePromise` puts the function's result on the
+ * context, and a context never carries a value.
+ */
+async function withoutResult<T>(
+  channel: (typeof operationChannels)[TracedOperation],
+  context: OperationContext,
+  read: () => Promise<T>,
+): Promise<T> {
+  let value: T | undefined;
+  await channel.tracePromise(async () => {
+    value = await read();
+  }, context);
+  return value as T;
 }

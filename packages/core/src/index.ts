@@ -34,6 +34,20 @@ export type {
 } from './options';
 export type { Factory, FactoryContext } from './read-through';
 export {
+  type CommandContext,
+  commandChannel,
+  factoryChannel,
+  leaseWaitChannel,
+  type OperationContext,
+  operationChannels,
+  publishServerEvent,
+  type ReadThroughContext,
+  type ServerEvent,
+  serverChannel,
+  type TracedOperation,
+  traceCommand,
+} from './tracing';
+export {
   DEFAULT_MAX_ITEM_SIZE,
   type DeleteOptions,
   MAX_KEY_LENGTH,

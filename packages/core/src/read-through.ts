@@ -13,6 +13,7 @@
 import { CacheError } from './errors';
 import { type Freshness, isFresh, shouldRefreshEarly } from './freshness';
 import type { Leases } from './lease';
+import { factoryChannel, leaseWaitChannel } from './tracing';
 
 export interface FactoryContext<T> {
   /** The stale value being refreshed, if there is one. */
@@ -62,8 +63,13 @@ export class ReadThrough {
     factory: Factory<T>,
     settings: ReadThroughSettings,
     store: ReadThroughStore,
+    outcome?: { hit?: boolean; stale?: boolean },
   ): Promise<T> {
     const entry = await store.read();
+    if (outcome !== undefined) {
+      outcome.hit = entry !== undefined;
+      outcome.stale = entry !== undefined && !isFresh(entry.freshness, this.now());
+    }
     if (entry === undefined) return this.flight(memcachedKey, factory, settings, store, undefined);
     const value = entry.value as T;
     const now = this.now();
@@ -109,7 +115,7 @@ export class ReadThrough {
     const lease = await this.leases.acquire(memcachedKey, settings.lockTimeout);
     if (lease.status === 'won') {
       try {
-        return await this.compute(factory, settings, store, stale);
+        return await this.compute(memcachedKey, factory, settings, store, stale);
       } finally {
         lease.release().catch(() => {});
       }
@@ -117,14 +123,17 @@ export class ReadThrough {
     if (lease.status === 'held') {
       // Someone else refreshes: a stale value is good enough meanwhile; without one, wait for theirs.
       if (stale !== undefined) return stale.value;
-      const found = await this.waitForValue(settings, store);
+      const found = await (leaseWaitChannel.hasSubscribers
+        ? leaseWaitChannel.tracePromise(() => this.waitForValue(settings, store), { memcachedKey })
+        : this.waitForValue(settings, store));
       if (found !== undefined) return found.value as T;
     }
     // No lease to be had (its server is down), or the holder did not deliver within `lockTimeout`.
-    return this.compute(factory, settings, store, stale);
+    return this.compute(memcachedKey, factory, settings, store, stale);
   }
 
   private async compute<T>(
+    memcachedKey: string,
     factory: Factory<T>,
     settings: ReadThroughSettings,
     store: ReadThroughStore,
@@ -132,7 +141,11 @@ export class ReadThrough {
   ): Promise<T> {
     const write = await store.prepare();
     const started = this.now();
-    const value = await runFactory(factory, stale?.value, settings.hardTimeout);
+    const value = await (factoryChannel.hasSubscribers
+      ? factoryChannel.tracePromise(() => runFactory(factory, stale?.value, settings.hardTimeout), {
+          memcachedKey,
+        })
+      : runFactory(factory, stale?.value, settings.hardTimeout));
     const finished = this.now();
     await write(value, {
       freshUntil: settings.lifetimeMs === 0 ? Number.POSITIVE_INFINITY : finished + settings.lifetimeMs,

@@ -10,6 +10,7 @@ import {
   assertFlags,
   assertMemcachedKey,
   CacheError,
+  commandChannel,
   createHashRing,
   isMemcachedKey,
   parseServerAddress,
@@ -21,6 +22,7 @@ import {
   type TransportFactory,
   type TransportItem,
   toDelta,
+  traceCommand,
 } from '@lovely-memcached/core';
 import type { Connection, ReplyHandler } from './connection';
 import { type MemjsTransportOptions, resolveMemjsOptions } from './options';
@@ -113,6 +115,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
 
     /** One request for `key`'s server: `fallback` when it is down or the request fails. */
     function call<T>(
+      command: string,
       key: string,
       build: (opaque: number) => Buffer,
       read: (r: Response) => T,
@@ -122,7 +125,12 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       try {
         // memcached drops the connection on keys it cannot parse: refused before they reach the wire.
         assertMemcachedKey(key);
-        return onConnection(route(key).acquire(urgent), build, read, fallback);
+        const server = route(key);
+        if (!commandChannel.hasSubscribers)
+          return onConnection(server.acquire(urgent), build, read, fallback);
+        return traceCommand(command, server.address, 1, () =>
+          onConnection(server.acquire(urgent), build, read, fallback),
+        );
       } catch (error) {
         // A bad argument (found while encoding) fails this call alone.
         return Promise.reject(error);
@@ -163,6 +171,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         return Promise.reject(error);
       }
       return call<StoreStatus>(
+        cas !== undefined ? 'cas' : op === Op.ADD ? 'add' : 'set',
         key,
         (opaque) => storageRequest(op, key, value, flags, exptime, opaque, cas),
         storeStatus,
@@ -172,17 +181,23 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
 
     /** One request to every reachable server; servers that are down or fail are left out of the answer. */
     function askEveryServer<T>(
+      command: string,
       build: (opaque: number) => Buffer,
       handle: (server: ServerHealth, index: number, resolve: (answer: T) => void) => ReplyHandler,
     ): Promise<T[]> {
       return Promise.all(
-        health.map(
-          (server, index) =>
-            new Promise<T | undefined>((resolve) => {
-              const connection = server.acquire();
-              if (connection === undefined) return resolve(undefined);
-              connection.send(build, handle(server, index, resolve), () => resolve(undefined));
-            }),
+        health.map((server, index) =>
+          traceCommand(
+            command,
+            server.address,
+            0,
+            () =>
+              new Promise<T | undefined>((resolve) => {
+                const connection = server.acquire();
+                if (connection === undefined) return resolve(undefined);
+                connection.send(build, handle(server, index, resolve), () => resolve(undefined));
+              }),
+          ),
         ),
       ).then((answers) => answers.filter((answer): answer is Awaited<T> => answer !== undefined));
     }
@@ -198,6 +213,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
 
       get(key) {
         return call(
+          'get',
           key,
           (opaque) => keyRequest(Op.GET, key, opaque),
           (r) => (r.header.status === Status.OK ? toItem(r) : undefined),
@@ -219,19 +235,23 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         const batches = [...byServer].map(([server, serverKeys]) => {
           const connection = server.acquire();
           if (connection === undefined) return undefined;
-          return new Promise<void>((resolve) => {
-            const onReply: ReplyHandler = (response) => {
-              if (response.header.opcode === Op.NOOP) {
-                resolve();
-                return true;
-              }
-              if (response.header.status === Status.OK)
-                found.set(response.key.toString('latin1'), toItem(response));
-              return false;
-            };
-            // On failure, the keys of that server are simply missing: error isolation per server.
-            connection.send((opaque) => multiGetRequest(serverKeys, opaque), onReply, resolve);
-          });
+          const batch = () =>
+            new Promise<void>((resolve) => {
+              const onReply: ReplyHandler = (response) => {
+                if (response.header.opcode === Op.NOOP) {
+                  resolve();
+                  return true;
+                }
+                if (response.header.status === Status.OK)
+                  found.set(response.key.toString('latin1'), toItem(response));
+                return false;
+              };
+              // On failure, the keys of that server are simply missing: error isolation per server.
+              connection.send((opaque) => multiGetRequest(serverKeys, opaque), onReply, resolve);
+            });
+          return commandChannel.hasSubscribers
+            ? traceCommand('getMulti', server.address, serverKeys.length, batch)
+            : batch();
         });
         return Promise.all(batches).then(() => found);
       },
@@ -241,11 +261,18 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       cas: (key, value, cas, opts = {}) => store(Op.SET, key, value, opts, cas),
 
       append(key, value) {
-        return call(key, (opaque) => keyRequest(Op.APPEND, key, opaque, value), storeStatus, 'unavailable');
+        return call(
+          'append',
+          key,
+          (opaque) => keyRequest(Op.APPEND, key, opaque, value),
+          storeStatus,
+          'unavailable',
+        );
       },
 
       delete(key, options = {}) {
         return call(
+          'delete',
           key,
           (opaque) => keyRequest(Op.DELETE, key, opaque),
           (r) => r.header.status === Status.OK,
@@ -262,6 +289,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
           return Promise.reject(error);
         }
         return call(
+          'incr',
           key,
           (opaque) => incrementRequest(key, amount, opaque),
           (r) => (r.header.status === Status.OK ? r.val.readBigUInt64BE(0) : undefined),
@@ -276,6 +304,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
           return Promise.reject(error);
         }
         return call(
+          'touch',
           key,
           (opaque) => touchRequest(key, exptime, opaque),
           (r) => r.header.status === Status.OK,
@@ -285,6 +314,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
 
       async flush() {
         await askEveryServer<true>(
+          'flush',
           (opaque) => simpleRequest(Op.FLUSH, opaque),
           (_server, _index, resolve) => () => {
             resolve(true);
@@ -295,6 +325,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
 
       stats() {
         return askEveryServer<ServerStats>(
+          'stats',
           (opaque) => simpleRequest(Op.STAT, opaque),
           (server, index, resolve) => {
             const stats: Record<string, string> = {};

@@ -1,4 +1,11 @@
-import { CacheError, callSafely, checkFunction, checkInteger, checkString } from '@lovely-memcached/core';
+import {
+  CacheError,
+  callSafely,
+  checkFunction,
+  checkInteger,
+  checkString,
+  publishServerEvent,
+} from '@lovely-memcached/core';
 
 /** setTimeout's limit: a longer delay fires after 1 ms instead (every call would time out at once). */
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
@@ -83,10 +90,15 @@ export function resolveMemjsOptions(options: MemjsTransportOptions = {}): Resolv
     username: username === undefined ? undefined : checkString('username', username),
     password: password === undefined ? undefined : checkString('password', password),
     maxItemSize: checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024),
-    // A listener that throws (it runs inside socket handlers) must not become an uncaught exception.
-    onEvent:
-      onEvent === undefined
-        ? () => {}
-        : (event) => callSafely('memjsTransport `onEvent` threw', onEvent, event),
+    // Every event also goes to the `lovely-memcached:server` channel, so one subscriber sees every transport;
+    // a listener that throws (it runs inside socket handlers) must not become an uncaught exception.
+    onEvent: (event) => {
+      publishServerEvent(
+        event.type === 'auth-failed'
+          ? { type: event.type, server: event.server, username: event.username, transport: 'memjs' }
+          : { ...event, transport: 'memjs' },
+      );
+      if (onEvent !== undefined) callSafely('memjsTransport `onEvent` threw', onEvent, event);
+    },
   };
 }

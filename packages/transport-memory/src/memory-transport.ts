@@ -11,9 +11,11 @@ import {
   assertFlags,
   assertMemcachedKey,
   CacheError,
+  commandChannel,
   createHashRing,
   isMemcachedKey,
   parseServerAddress,
+  publishServerEvent,
   type ServerStats,
   type StoreOptions,
   type StoreStatus,
@@ -88,6 +90,12 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
       return answers(id) ? storeOf(id) : undefined;
     };
     const answering = () => ids.filter(answers);
+    /** One request to `key`'s server, on the `lovely-memcached:command` channel when someone listens. */
+    const request = <T>(command: string, key: string, run: (store: MemoryStore | undefined) => T): T => {
+      const store = route(key);
+      if (!commandChannel.hasSubscribers) return run(store);
+      return commandChannel.traceSync(() => run(store), { command, server: serverOf(key), keys: 1 });
+    };
 
     return {
       specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
@@ -98,15 +106,21 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
         maxItemSize: resolved.maxItemSize,
       },
       async get(key: string): Promise<TransportItem | undefined> {
-        return route(key)?.get(key);
+        return request('get', key, (store) => store?.get(key));
       },
       async getMulti(keys: readonly string[]): Promise<Map<string, TransportItem>> {
         const found = new Map<string, TransportItem>();
+        const perServer = new Map<string, number>();
         for (const key of keys) {
           // Like the memjs transport: a key memcached could never hold is simply absent from the batch.
           if (!isMemcachedKey(key)) continue;
           const item = route(key)?.get(key);
           if (item !== undefined) found.set(key, item);
+          if (commandChannel.hasSubscribers)
+            perServer.set(serverOf(key), (perServer.get(serverOf(key)) ?? 0) + 1);
+        }
+        for (const [server, count] of perServer) {
+          commandChannel.traceSync(() => undefined, { command: 'getMulti', server, keys: count });
         }
         return found;
       },
@@ -117,7 +131,7 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
       ): Promise<StoreStatus> {
         assertFlags(flags);
         assertExptime(exptime);
-        return route(key)?.set(key, value, flags, exptime) ?? 'unavailable';
+        return request('set', key, (store) => store?.set(key, value, flags, exptime) ?? 'unavailable');
       },
       async add(
         key: string,
@@ -126,10 +140,10 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
       ): Promise<StoreStatus> {
         assertFlags(flags);
         assertExptime(exptime);
-        return route(key)?.add(key, value, flags, exptime) ?? 'unavailable';
+        return request('add', key, (store) => store?.add(key, value, flags, exptime) ?? 'unavailable');
       },
       async append(key: string, value: Uint8Array): Promise<StoreStatus> {
-        return route(key)?.append(key, value) ?? 'unavailable';
+        return request('append', key, (store) => store?.append(key, value) ?? 'unavailable');
       },
       async cas(
         key: string,
@@ -140,25 +154,33 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
         assertFlags(flags);
         assertExptime(exptime);
         assertCasUnique(cas);
-        return route(key)?.cas(key, value, cas, flags, exptime) ?? 'unavailable';
+        return request('cas', key, (store) => store?.cas(key, value, cas, flags, exptime) ?? 'unavailable');
       },
       async delete(key: string): Promise<boolean> {
-        return route(key)?.delete(key) ?? false;
+        return request('delete', key, (store) => store?.delete(key) ?? false);
       },
       async incr(key: string, delta: number | bigint): Promise<bigint | undefined> {
         const amount = toDelta(delta);
-        return route(key)?.incr(key, amount);
+        return request('incr', key, (store) => store?.incr(key, amount));
       },
       async touch(key: string, exptime: number): Promise<boolean> {
         assertExptime(exptime);
-        return route(key)?.touch(key, exptime) ?? false;
+        return request('touch', key, (store) => store?.touch(key, exptime) ?? false);
       },
       async flush(): Promise<void> {
-        for (const id of answering()) storeOf(id).flush();
+        for (const id of answering()) {
+          if (commandChannel.hasSubscribers)
+            commandChannel.traceSync(() => storeOf(id).flush(), { command: 'flush', server: id, keys: 0 });
+          else storeOf(id).flush();
+        }
       },
       async stats(): Promise<ServerStats[]> {
+        const statsOf = (id: string) =>
+          commandChannel.hasSubscribers
+            ? commandChannel.traceSync(() => storeOf(id).stats(), { command: 'stats', server: id, keys: 0 })
+            : storeOf(id).stats();
         return ids.flatMap((id, index) =>
-          answers(id) ? [{ server: id, weight: weights[index] as number, stats: storeOf(id).stats() }] : [],
+          answers(id) ? [{ server: id, weight: weights[index] as number, stats: statsOf(id) }] : [],
         );
       },
       // A question about where a key lives, not a request: answered for any key, never refused.
@@ -173,11 +195,23 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
 
   return Object.assign(factory, {
     store: (address: string) => storeOf(serverId(address)),
-    down: (address: string) => void downServers.add(serverId(address)),
-    up: (address: string) => void downServers.delete(serverId(address)),
+    down: (address: string) => {
+      downServers.add(serverId(address));
+      publishServerEvent({
+        type: 'server-down',
+        server: serverId(address),
+        reason: 'down',
+        transport: 'memory',
+      });
+    },
+    up: (address: string) => {
+      downServers.delete(serverId(address));
+      publishServerEvent({ type: 'server-up', server: serverId(address), transport: 'memory' });
+    },
     restart: (address: string) => {
       stores.delete(serverId(address));
       downServers.delete(serverId(address));
+      publishServerEvent({ type: 'server-up', server: serverId(address), transport: 'memory' });
     },
     isDown: (address: string) => downServers.has(serverId(address)),
   });
