@@ -122,20 +122,32 @@ export class KeyTracker {
 
   private async ensureRegistered(): Promise<void> {
     this.registryCheckedAt = this.now();
-    const registry = await this.reads.get(REGISTRY_KEY);
-    // An unreachable registry is not an empty one: nothing to repair until it can be read.
-    if (registry === undefined && this.transport.reachable?.(REGISTRY_KEY) !== true) return;
-    if (!registeredUids(registry).has(this.uid)) await this.register();
+    await this.registerIfMissing(await this.reads.get(REGISTRY_KEY));
+  }
+
+  /**
+   * Lists our uid again when the registry, as read, does not (evicted, or pruned by a client that misjudged an
+   * outage). A registry known to be unreachable is not an empty one: nothing to repair until it can be read.
+   * Without the transport's `reachable` we cannot tell, and register: stored where the registry was lost,
+   * nothing where the server is down, at worst a duplicate line, which readers ignore.
+   */
+  private async registerIfMissing(registry: TransportItem | undefined): Promise<void> {
+    if (registeredUids(registry).has(this.uid)) return;
+    if (registry === undefined && this.transport.reachable?.(REGISTRY_KEY) === false) return;
+    await this.register();
   }
 
   /** The original keys live in namespace `ns`, as recorded by every tracking client. */
   async keys(ns: Namespace): Promise<Key[]> {
     const registry = await this.reads.get(REGISTRY_KEY);
     const uids = registeredUids(registry);
+    const listed = uids.has(this.uid);
     uids.add(this.uid);
     const records = await Promise.all(
       [...uids].map(async (uid) => ({ uid, chunks: await readChunks(this.reads, RECORD_PREFIX + uid) })),
     );
+    // Our own record is read whatever the registry says; every other client sees it only if we are listed.
+    const ownRecordFound = records.some(({ uid, chunks }) => uid === this.uid && chunks.length > 0);
 
     const candidates = new Map<string, TrackedLine>();
     for (const { chunks } of records) {
@@ -157,6 +169,7 @@ export class KeyTracker {
         registry,
         records.filter(({ chunks }) => chunks.length === 0).map(({ uid }) => uid),
       ),
+      !listed && ownRecordFound && this.registerIfMissing(registry),
     ]);
 
     const keys: Key[] = [];
