@@ -1,13 +1,11 @@
 /**
  * The benchmarks, in one run: starts its own memcached (one thread, loopback, a free port), measures every
- * comparison interleaved, and writes bench/results/results.md and ratios.svg.
- *
- *   pnpm bench        (from the repository root)
+ * comparison interleaved, and writes results.md and ratios.svg to the results folder. Started by run.ts
+ * (`npm run bench`), once the packages it imports are built.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { MemcachedClient } from '@lovely-memcached/core';
 import { startMemcached, TestMemcachedClient } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
@@ -16,11 +14,15 @@ import { compare, type Measured, timeOnce } from './measure';
 import { memcacheClient, memcached3rdEden, rawMemjs } from './peers';
 import { markdown, type Row, svgChart } from './report';
 
-const results = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 const VALUE = 'v'.repeat(100);
 const KEYS = 1000;
-const quick = process.argv.includes('--quick');
-const rounds = quick ? 2 : 7;
+
+export interface BenchmarkOptions {
+  /** 2 rounds instead of 7, fewer one-off timings. */
+  quick: boolean;
+  /** Where results.md and ratios.svg go. */
+  results: string;
+}
 
 const rows: Row[] = [];
 const byName = (measured: Measured[], name: string) => measured.find((m) => m.name === name) as Measured;
@@ -49,7 +51,8 @@ function plainRow(group: string, m: Measured) {
   rows.push({ group, subject: m.name, concurrency: m.concurrency, value: m.opsPerSecond, unit: 'ops/s' });
 }
 
-async function main(): Promise<void> {
+export async function runBenchmarks({ quick, results }: BenchmarkOptions): Promise<void> {
+  const rounds = quick ? 2 : 7;
   const server = await startMemcached({ args: ['-t', '1', '-m', '256'] });
   const address = server.servers[0] as string;
   const raw = rawMemjs(address);
@@ -274,6 +277,3 @@ async function main(): Promise<void> {
     await server.stop();
   }
 }
-
-await main();
-process.exit(0);

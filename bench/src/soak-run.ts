@@ -1,18 +1,15 @@
 /**
  * Soak: 60 s of mixed operations from 32 concurrent clients on 3 memcached servers, one server killed and
  * restarted every 10 s. Reports operations per second, calls that threw (must be 0), stale reads after
- * dependency invalidations (must be 0), and the heap before and after.
- *
- *   pnpm soak [seconds]        (from the repository root; a build runs first)
+ * dependency invalidations (must be 0), and the heap before and after. Started by soak.ts (`npm run soak`),
+ * once the packages it imports are built.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { MemcachedClient } from '@lovely-memcached/core';
 import { type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 
-const seconds = Number(process.argv[2] ?? 60);
 const DEPS = ['d0', 'd1', 'd2', 'd3'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const heapMb = () => {
@@ -25,7 +22,14 @@ interface Written {
   dep: string;
 }
 
-async function main(): Promise<void> {
+export interface SoakOptions {
+  seconds: number;
+  /** Where soak.md goes. */
+  results: string;
+}
+
+/** Resolves to whether the soak passed: no call threw, no read was stale. */
+export async function runSoak({ seconds, results }: SoakOptions): Promise<boolean> {
   let servers: RunningMemcached[] = await Promise.all([startMemcached(), startMemcached(), startMemcached()]);
   const addresses = servers.map((s) => s.servers[0] as string);
   const clients = Array.from(
@@ -145,11 +149,9 @@ async function main(): Promise<void> {
     `| ${summary.opsPerSecond.toLocaleString('en-US')} | ${summary.operations.toLocaleString('en-US')} | ${summary.errorFree.toLocaleString('en-US')} | ${summary.threw} | ${summary.staleReads} | ${summary.hits.toLocaleString('en-US')} | ${summary.slowestCallMs} ms | ${summary.heapBeforeMb} → ${summary.heapWarmMb} → ${summary.heapAfterMb} MB |`,
     '',
   ].join('\n');
-  const results = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
   mkdirSync(results, { recursive: true });
   writeFileSync(join(results, 'soak.md'), text);
   process.stdout.write(`${text}\n`);
-  process.exit(summary.threw === 0 && summary.staleReads === 0 ? 0 : 1);
+  process.stderr.write(`written to ${join(results, 'soak.md')}\n`);
+  return summary.threw === 0 && summary.staleReads === 0;
 }
-
-await main();
