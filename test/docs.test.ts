@@ -4,11 +4,12 @@
  * a memcached this test starts. See test/support/readme-blocks.ts for the marks.
  */
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractBlocks, readmeBlocks } from './support/readme-blocks';
+import { extractBlocks, findReadmes, readmeBlocks } from './support/readme-blocks';
 import {
   type CheckFolder,
   typecheckBlocks,
@@ -103,6 +104,42 @@ describe('README samples', () => {
         EXIT_WITHIN_MS + 10_000,
       );
     }
+  });
+});
+
+/** Where package READMEs link into this repository; the npm site shows them away from it. */
+const REPOSITORY = 'https://github.com/lovely-memcached/lovely-memcached/';
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */
+const anchor = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+
+describe('package READMEs (read on the registry site, where relative links lead nowhere)', () => {
+  const packageReadmes = findReadmes(root).filter((readme) => readme.startsWith('packages/'));
+
+  it.each(packageReadmes)('%s links with absolute addresses, to files and headings that exist', (readme) => {
+    const links = [...readFileSync(join(root, readme), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)].map(
+      (m) => m[1] ?? '',
+    );
+    const broken = links.filter((link) => {
+      if (/^(mailto:|#)/.test(link)) return false;
+      if (!/^https?:\/\//.test(link)) return true; // relative: works on GitHub only
+      if (!link.startsWith(REPOSITORY)) return false;
+      const [path = '', fragment] = link
+        .slice(REPOSITORY.length)
+        .replace(/^(blob|tree)\/main\//, '')
+        .split('#');
+      if (!existsSync(join(root, path))) return true;
+      if (fragment === undefined) return false;
+      const headings = [...readFileSync(join(root, path), 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) =>
+        anchor(m[1] ?? ''),
+      );
+      return !headings.includes(fragment);
+    });
+    expect(broken, `${readme}: relative or broken links`).toEqual([]);
   });
 });
 
