@@ -10,6 +10,7 @@
  * only ever touch the old connection.
  */
 import { connect, type Socket } from 'node:net';
+import type { BreakReason, HealthConnection } from '@lovely-memcached/transport-kit';
 import { parseResponse, RESPONSE_MAGIC, type Response, Status, saslPlainRequest } from './protocol';
 
 /** Handles one reply; returns true when the request is complete (multi-reply requests return false until then). */
@@ -29,16 +30,7 @@ export interface ConnectionSettings {
   password: string | undefined;
 }
 
-export type BreakReason =
-  | 'connect'
-  | 'timeout'
-  | 'closed'
-  | 'idle-closed'
-  | 'garbage'
-  | 'auth'
-  | 'closed-by-client';
-
-export class Connection {
+export class Connection implements HealthConnection {
   broken = false;
   /** The socket connected at least once: the server was reachable. */
   connected = false;
@@ -89,6 +81,11 @@ export class Connection {
     if (this.held) this.held.push(bytes);
     else this.write(bytes);
     if (this.timer === undefined) this.arm(this.settings.timeout);
+  }
+
+  /** Requests waiting for their replies. */
+  get load(): number {
+    return this.pending.size;
   }
 
   close(): void {

@@ -10,10 +10,7 @@ import {
   assertFlags,
   assertMemcachedKey,
   CacheError,
-  commandChannel,
-  createHashRing,
   isMemcachedKey,
-  parseServerAddress,
   type ServerStats,
   type StoreOptions,
   type StoreStatus,
@@ -22,10 +19,15 @@ import {
   type TransportFactory,
   type TransportItem,
   toDelta,
-  traceCommand,
 } from '@lovely-memcached/core';
-import type { Connection, ReplyHandler } from './connection';
-import { type MemjsTransportOptions, resolveMemjsOptions } from './options';
+import {
+  assertCasUnique,
+  type ConnectionMaker,
+  type ServerEndpoint,
+  ServerPool,
+} from '@lovely-memcached/transport-kit';
+import { Connection, type ReplyHandler } from './connection';
+import { type MemjsTransportOptions, type ResolvedMemjsOptions, resolveMemjsOptions } from './options';
 import {
   incrementRequest,
   keyRequest,
@@ -37,21 +39,41 @@ import {
   storageRequest,
   touchRequest,
 } from './protocol';
-import { ServerHealth } from './server-health';
 
-/**
- * memcached's CAS unique is an unsigned 64-bit number. Checked here, before encoding, so a bad one fails its own
- * call with a CacheError (not a RangeError from the encoder). Kept in step with the memory transport's copy; its
- * home is core's transport-arguments.ts, beside `toDelta`.
- */
-function assertCasUnique(cas: unknown): void {
-  if (typeof cas !== 'bigint' || cas < 0n || cas >= 2n ** 64n) {
-    throw new CacheError(
-      'ERR_INVALID_OPTION',
-      `\`cas\` must be a CAS value as read (a bigint from 0 to 2^64 - 1), got ${typeof cas === 'bigint' ? `${cas}n` : String(cas)}`,
-      { context: { cas } },
-    );
-  }
+/** How server health opens memjs connections, and probes with a NOOP. */
+function memjsConnections(
+  options: ResolvedMemjsOptions,
+  { host, port }: ServerEndpoint,
+): ConnectionMaker<Connection> {
+  const settings = {
+    host,
+    port,
+    timeout: options.timeout,
+    username: options.username,
+    password: options.password,
+  };
+  return {
+    open: (onBreak) => new Connection(settings, onBreak),
+    ping: (connection, onAnswer) =>
+      connection.send(
+        (opaque) => simpleRequest(Op.NOOP, opaque),
+        () => {
+          onAnswer();
+          return true;
+        },
+        () => {},
+      ),
+    authFailedEvent(server) {
+      const username = options.username ?? '';
+      // Name the user and the server, never the password.
+      const error = new CacheError(
+        'ERR_AUTH',
+        `SASL authentication failed for user ${JSON.stringify(username)} at ${server}: check \`username\` and \`password\` (memcached -S)`,
+        { context: { server, username } },
+      );
+      return { type: 'auth-failed', server, username, error };
+    },
+  };
 }
 
 function storeStatus(response: Response): StoreStatus {
@@ -83,35 +105,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
   const resolved = resolveMemjsOptions(options);
 
   return (servers: readonly string[]): Transport => {
-    const parsed = servers.map(parseServerAddress);
-    const health: ServerHealth[] = [];
-    // Said once: every server unreachable since the transport was made (not a key's miss: a setup problem).
-    let warnedNeverReached = false;
-    const warnIfNoneReachable = () => {
-      if (warnedNeverReached || !health.every((server) => server.neverReached)) return;
-      warnedNeverReached = true;
-      const why = health.map((server) => `${server.address}: ${server.lastFailure ?? 'unknown'}`).join(', ');
-      process.emitWarning(
-        `[lovely-memcached] memjsTransport: every memcached server has been unreachable since start (${why}); reads miss and writes store nothing until one answers`,
-        { type: 'LovelyMemcachedWarning', code: 'LOVELY_MEMCACHED_UNREACHABLE' },
-      );
-    };
-    health.push(
-      ...parsed.map(
-        ({ host, port }) =>
-          new ServerHealth(
-            `${host}:${port}`,
-            host.replace(/^\[|\]$/g, ''),
-            port,
-            resolved,
-            warnIfNoneReachable,
-          ),
-      ),
-    );
-    const ring = createHashRing(servers);
-    let closed = false;
-    const single = health.length === 1 ? health[0] : undefined;
-    const route = (key: string): ServerHealth => single ?? (health[ring.serverFor(key)] as ServerHealth);
+    const pool = new ServerPool(servers, resolved, (endpoint) => memjsConnections(resolved, endpoint));
 
     /** One request for `key`'s server: `fallback` when it is down or the request fails. */
     function call<T>(
@@ -125,10 +119,8 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       try {
         // memcached drops the connection on keys it cannot parse: refused before they reach the wire.
         assertMemcachedKey(key);
-        const server = route(key);
-        if (!commandChannel.hasSubscribers)
-          return onConnection(server.acquire(urgent), build, read, fallback);
-        return traceCommand(command, server.address, 1, () =>
+        const server = pool.route(key);
+        return pool.traced(command, server, 1, () =>
           onConnection(server.acquire(urgent), build, read, fallback),
         );
       } catch (error) {
@@ -183,23 +175,15 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
     function askEveryServer<T>(
       command: string,
       build: (opaque: number) => Buffer,
-      handle: (server: ServerHealth, index: number, resolve: (answer: T) => void) => ReplyHandler,
+      handle: (address: string, index: number, resolve: (answer: T) => void) => ReplyHandler,
     ): Promise<T[]> {
-      return Promise.all(
-        health.map((server, index) =>
-          traceCommand(
-            command,
-            server.address,
-            0,
-            () =>
-              new Promise<T | undefined>((resolve) => {
-                const connection = server.acquire();
-                if (connection === undefined) return resolve(undefined);
-                connection.send(build, handle(server, index, resolve), () => resolve(undefined));
-              }),
-          ),
-        ),
-      ).then((answers) => answers.filter((answer): answer is Awaited<T> => answer !== undefined));
+      return pool.everyServer(
+        command,
+        (connection, server, index) =>
+          new Promise<T | undefined>((resolve) => {
+            connection.send(build, handle(server.address, index, resolve), () => resolve(undefined));
+          }),
+      );
     }
 
     return {
@@ -223,15 +207,8 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
 
       getMulti(keys) {
         const found = new Map<string, TransportItem>();
-        const byServer = new Map<ServerHealth, string[]>();
-        for (const key of keys) {
-          // A key memcached could never hold is simply absent: one bad key must not sink the whole batch.
-          if (!isMemcachedKey(key)) continue;
-          const server = route(key);
-          const list = byServer.get(server);
-          if (list === undefined) byServer.set(server, [key]);
-          else list.push(key);
-        }
+        // A key memcached could never hold is simply absent: one bad key must not sink the whole batch.
+        const byServer = pool.byServer(keys.filter(isMemcachedKey));
         const batches = [...byServer].map(([server, serverKeys]) => {
           const connection = server.acquire();
           if (connection === undefined) return undefined;
@@ -249,9 +226,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
               // On failure, the keys of that server are simply missing: error isolation per server.
               connection.send((opaque) => multiGetRequest(serverKeys, opaque), onReply, resolve);
             });
-          return commandChannel.hasSubscribers
-            ? traceCommand('getMulti', server.address, serverKeys.length, batch)
-            : batch();
+          return pool.traced('getMulti', server, serverKeys.length, batch);
         });
         return Promise.all(batches).then(() => found);
       },
@@ -327,12 +302,12 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         return askEveryServer<ServerStats>(
           'stats',
           (opaque) => simpleRequest(Op.STAT, opaque),
-          (server, index, resolve) => {
+          (address, index, resolve) => {
             const stats: Record<string, string> = {};
             return (response) => {
               // Every statistic is one reply; an empty key ends the list.
               if (response.header.keyLength === 0) {
-                resolve({ server: server.address, weight: parsed[index]?.weight ?? 1, stats });
+                resolve({ server: address, weight: pool.weights[index] ?? 1, stats });
                 return true;
               }
               stats[response.key.toString()] = response.val.toString();
@@ -344,12 +319,11 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
 
       // False after close too: calls then resolve without reaching any server.
       reachable(key) {
-        return !closed && route(key).reachable;
+        return pool.reachable(key);
       },
 
       async close() {
-        closed = true;
-        for (const server of health) server.close();
+        pool.close();
       },
     };
   };

@@ -1,26 +1,10 @@
+import { CacheError, checkString } from '@lovely-memcached/core';
 import {
-  CacheError,
-  callSafely,
-  checkFunction,
-  checkInteger,
-  checkString,
-  publishServerEvent,
-} from '@lovely-memcached/core';
-
-/** setTimeout's limit: a longer delay fires after 1 ms instead (every call would time out at once). */
-const MAX_TIMER_DELAY = 2 ** 31 - 1;
-
-/** A delay for setTimeout: NaN would never fire (a call hangs), 0 or less would fire at once (no caching). */
-function checkMilliseconds(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_DELAY) {
-    throw new CacheError(
-      'ERR_INVALID_OPTION',
-      `\`${name}\` must be a finite number of milliseconds > 0 and <= ${MAX_TIMER_DELAY}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-      { context: { option: name, value } },
-    );
-  }
-  return value;
-}
+  type CommonTransportOptions,
+  type ResolvedCommonOptions,
+  resolveCommonOptions,
+  type TransportEvent,
+} from '@lovely-memcached/transport-kit';
 
 /**
  * What the transport reports about servers going down and coming back, for logs and metrics.
@@ -30,47 +14,19 @@ function checkMilliseconds(name: string, value: unknown): number {
  * requests pending; `code` when the socket reported an error such as `ECONNRESET`), `garbage` (a reply that is
  * not memcached's), `auth` (SASL refused).
  */
-export type MemjsTransportEvent =
-  | { type: 'server-down'; server: string; reason: string; code?: string }
-  | { type: 'server-up'; server: string }
-  | { type: 'auth-failed'; server: string; username: string; error: CacheError };
+export type MemjsTransportEvent = TransportEvent;
 
-export interface MemjsTransportOptions {
-  /**
-   * Deadline of every operation, in milliseconds, from the call to the reply (connecting included). A call that
-   * misses it resolves as a miss / not stored, and its connection is discarded. Above 0 and at most 2^31 - 1
-   * (setTimeout's limit); anything else is refused with `ERR_INVALID_OPTION` when the transport is made.
-   * @default 500
-   */
-  timeout?: number;
-  /**
-   * How often a server found down is probed in the background, in milliseconds; while down, calls for its keys
-   * resolve at once. A server that accepts connections again is back in use within about this long. Same range
-   * as `timeout`.
-   * @default 250
-   */
-  probeInterval?: number;
+/** `timeout`, `probeInterval`, `maxItemSize` and `onEvent` are shared with every network transport. */
+export interface MemjsTransportOptions extends CommonTransportOptions<MemjsTransportEvent> {
   /** SASL PLAIN user name (memcached started with `-S`). @default undefined (no authentication) */
   username?: string;
   /** SASL PLAIN password; never logged nor put in error messages. @default undefined */
   password?: string;
-  /** memcached's item size limit (`-I`) on the servers. @default 1048576 */
-  maxItemSize?: number;
-  /**
-   * Told when a server goes down or comes back. Must not throw: a throw is caught (this runs inside socket
-   * handlers) and reported once per process with `process.emitWarning`.
-   * @default no-op
-   */
-  onEvent?: (event: MemjsTransportEvent) => void;
 }
 
-export interface ResolvedMemjsOptions {
-  timeout: number;
-  probeInterval: number;
+export interface ResolvedMemjsOptions extends ResolvedCommonOptions {
   username: string | undefined;
   password: string | undefined;
-  maxItemSize: number;
-  onEvent: (event: MemjsTransportEvent) => void;
 }
 
 /** The one place defaults are applied and options checked: a bad option fails here, not on first use. */
@@ -83,22 +39,10 @@ export function resolveMemjsOptions(options: MemjsTransportOptions = {}): Resolv
       { context: { option: username === undefined ? 'username' : 'password' } },
     );
   }
-  const onEvent = options.onEvent === undefined ? undefined : checkFunction('onEvent', options.onEvent);
   return {
-    timeout: checkMilliseconds('timeout', options.timeout ?? 500),
-    probeInterval: checkMilliseconds('probeInterval', options.probeInterval ?? 250),
+    // One connection per server: memjs's transport has no `connections` option (yet).
+    ...resolveCommonOptions('memjs', { ...options, connections: 1 }),
     username: username === undefined ? undefined : checkString('username', username),
     password: password === undefined ? undefined : checkString('password', password),
-    maxItemSize: checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024),
-    // Every event also goes to the `lovely-memcached:server` channel, so one subscriber sees every transport;
-    // a listener that throws (it runs inside socket handlers) must not become an uncaught exception.
-    onEvent: (event) => {
-      publishServerEvent(
-        event.type === 'auth-failed'
-          ? { type: event.type, server: event.server, username: event.username, transport: 'memjs' }
-          : { ...event, transport: 'memjs' },
-      );
-      if (onEvent !== undefined) callSafely('memjsTransport `onEvent` threw', onEvent, event);
-    },
   };
 }

@@ -1,0 +1,106 @@
+/**
+ * The options every network transport shares, checked and defaulted in one place: a bad option fails when the
+ * transport is made, with the same wording for every transport, not on first use.
+ */
+import {
+  CacheError,
+  callSafely,
+  checkFunction,
+  checkInteger,
+  publishServerEvent,
+} from '@lovely-memcached/core';
+
+/** setTimeout's limit: a longer delay fires after 1 ms instead (every call would time out at once). */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/** A delay for setTimeout: NaN would never fire (a call hangs), 0 or less would fire at once (no caching). */
+export function checkMilliseconds(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_DELAY) {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `\`${name}\` must be a finite number of milliseconds > 0 and <= ${MAX_TIMER_DELAY}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+      { context: { option: name, value } },
+    );
+  }
+  return value;
+}
+
+/**
+ * What a transport reports about servers going down and coming back, for logs and metrics.
+ *
+ * `reason` of `server-down`: `connect` (the connection could not be made; `code` says why, e.g.
+ * `ECONNREFUSED`, or the TLS error), `timeout` (no reply within the deadline), `closed` (the server closed the
+ * connection with requests pending; `code` when the socket reported an error such as `ECONNRESET`), `garbage`
+ * (a reply that is not memcached's), `auth` (credentials refused).
+ */
+export type TransportEvent =
+  | { type: 'server-down'; server: string; reason: string; code?: string }
+  | { type: 'server-up'; server: string }
+  | { type: 'auth-failed'; server: string; username: string; error: CacheError };
+
+/** The options every network transport takes (each transport adds its own). */
+export interface CommonTransportOptions<E = TransportEvent> {
+  /**
+   * Deadline of every operation, in milliseconds, from the call to the reply (connecting included). A call that
+   * misses it resolves as a miss / not stored, and its connection is discarded. Above 0 and at most 2^31 - 1
+   * (setTimeout's limit); anything else is refused with `ERR_INVALID_OPTION` when the transport is made.
+   * @default 500
+   */
+  timeout?: number;
+  /**
+   * How often a server found down is probed in the background, in milliseconds; while down, calls for its keys
+   * resolve at once. A server that accepts connections again is back in use within about this long. Same range
+   * as `timeout`.
+   * @default 250
+   */
+  probeInterval?: number;
+  /** memcached's item size limit (`-I`) on the servers. @default 1048576 */
+  maxItemSize?: number;
+  /**
+   * Told when a server goes down or comes back. Must not throw: a throw is caught (this runs inside socket
+   * handlers) and reported once per process with `process.emitWarning`.
+   * @default no-op
+   */
+  onEvent?: (event: E) => void;
+}
+
+export interface ResolvedCommonOptions {
+  /** The transport's name in events and warnings, e.g. `memjs`. */
+  transport: string;
+  timeout: number;
+  probeInterval: number;
+  maxItemSize: number;
+  /** Connections per server. */
+  connections: number;
+  onEvent: (event: TransportEvent) => void;
+}
+
+/**
+ * Defaults and checks of the shared options. Every event also goes to the `lovely-memcached:server` channel,
+ * so one subscriber sees every transport; a listener that throws (it runs inside socket handlers) must not
+ * become an uncaught exception.
+ */
+export function resolveCommonOptions(
+  transport: string,
+  options: CommonTransportOptions<never> & { connections?: number },
+): ResolvedCommonOptions {
+  const onEvent =
+    options.onEvent === undefined
+      ? undefined
+      : (checkFunction('onEvent', options.onEvent) as (event: TransportEvent) => void);
+  return {
+    transport,
+    timeout: checkMilliseconds('timeout', options.timeout ?? 500),
+    probeInterval: checkMilliseconds('probeInterval', options.probeInterval ?? 250),
+    maxItemSize: checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024),
+    connections: checkInteger('connections', options.connections ?? 1, 1),
+    onEvent: (event) => {
+      publishServerEvent(
+        event.type === 'auth-failed'
+          ? { type: event.type, server: event.server, username: event.username, transport }
+          : { ...event, transport },
+      );
+      if (onEvent !== undefined) callSafely(`${transport}Transport \`onEvent\` threw`, onEvent, event);
+    },
+  };
+}

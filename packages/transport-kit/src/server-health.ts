@@ -1,0 +1,187 @@
+/**
+ * One server as a transport sees it: its connections, and whether it is up. The protocol is the transport's;
+ * this part is the same for every transport.
+ *
+ * A server whose connection breaks (refused, timed out, closed mid-request, garbled) is marked down: calls for
+ * its keys then resolve at once instead of each waiting out a deadline, and its other connections are closed
+ * (their requests settle now rather than at their deadlines). In the background ONE probe at a time connects
+ * and sends the protocol's cheapest request every `probeInterval`; the first one answered brings the server
+ * back, and its connection is the one the next calls use.
+ */
+import type { ResolvedCommonOptions, TransportEvent } from './options';
+
+/** Why a connection broke. The first four mean the server cannot serve us now; the last three do not. */
+export type BreakReason =
+  | 'connect'
+  | 'timeout'
+  | 'closed'
+  | 'garbage'
+  | 'auth'
+  | 'idle-closed'
+  | 'closed-by-client';
+
+/** What server health needs of a transport's connection. */
+export interface HealthConnection {
+  /** Broken for good: its socket destroyed and every pending request settled. */
+  readonly broken: boolean;
+  /** The socket connected at least once: the server was reachable. */
+  readonly connected: boolean;
+  /** The socket error code behind the break, e.g. `ECONNREFUSED`, when there was one. */
+  readonly errorCode: string | undefined;
+  /** Requests waiting for their replies: with several connections, the least busy one takes the next. */
+  readonly load: number;
+  close(): void;
+}
+
+/** How a transport opens its connections and says "are you there?" in its protocol. */
+export interface ConnectionMaker<C extends HealthConnection> {
+  open(onBreak: (reason: BreakReason, connection: C) => void): C;
+  /** Sends the protocol's cheapest request on `connection`; `onAnswer` when its reply comes. */
+  ping(connection: C, onAnswer: () => void): void;
+  /** The event for refused credentials (reason `auth`), if the transport authenticates. */
+  authFailedEvent?(server: string): TransportEvent;
+}
+
+export class ServerHealth<C extends HealthConnection> {
+  /** The connection slots (`connections` of them), filled as they are needed. */
+  private readonly slots: Array<C | undefined>;
+  private nextSlot = 0;
+  /** The probe in flight, if any: urgent requests ride on it instead of opening probes of their own. */
+  private probing: C | undefined;
+  private down = false;
+  /** Connected at least once since the transport was made. */
+  private everConnected = false;
+  /** Why the server went down last, e.g. `connect (ECONNREFUSED)`, for the never-reachable warning. */
+  lastFailure: string | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    /** `host:port` */
+    readonly address: string,
+    private readonly maker: ConnectionMaker<C>,
+    private readonly options: ResolvedCommonOptions,
+    /** Told whenever this server goes down, so the transport can notice that none was ever reachable. */
+    private readonly onDown: () => void = () => {},
+  ) {
+    this.slots = new Array<C | undefined>(options.connections).fill(undefined);
+  }
+
+  /** Down, and never reached since the transport was made. */
+  get neverReached(): boolean {
+    return this.down && !this.everConnected;
+  }
+
+  /** False while the server is marked down (its keys read as misses without being asked). */
+  get reachable(): boolean {
+    return !this.down;
+  }
+
+  /**
+   * A live connection, or undefined while the server is down (or the transport closed). `urgent` requests
+   * (invalidations) probe a down server at once and ride on the probe's connection, behind its ping.
+   */
+  acquire(urgent = false): C | undefined {
+    if (this.closed) return undefined;
+    if (this.down) return urgent ? this.probe() : undefined;
+    if (this.slots.length === 1) return this.slot(0);
+    // Least busy, round-robin among equals: an idle connection is taken at once.
+    let best: C | undefined;
+    for (let i = 0; i < this.slots.length; i++) {
+      const index = (this.nextSlot + i) % this.slots.length;
+      const connection = this.slot(index);
+      if (best === undefined || connection.load < best.load) best = connection;
+      if (connection.load === 0) break;
+    }
+    this.nextSlot = (this.nextSlot + 1) % this.slots.length;
+    return best;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.probeTimer !== undefined) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.closeSlots();
+    this.probing?.close();
+    this.probing = undefined;
+  }
+
+  private slot(index: number): C {
+    const current = this.slots[index];
+    if (current !== undefined && !current.broken) return current;
+    const opened = this.maker.open((reason, broken) => this.onBreak(reason, broken));
+    this.slots[index] = opened;
+    return opened;
+  }
+
+  private closeSlots(): void {
+    for (let i = 0; i < this.slots.length; i++) {
+      const connection = this.slots[i];
+      this.slots[i] = undefined;
+      connection?.close();
+    }
+  }
+
+  private onBreak(reason: BreakReason, broken: C): void {
+    if (broken.connected) this.everConnected = true;
+    const index = this.slots.indexOf(broken);
+    if (index >= 0) this.slots[index] = undefined;
+    // An idle socket closed by the server (a restart, an idle timeout) is simply replaced on the next call;
+    // everything else means the server cannot serve us now.
+    if (reason === 'closed-by-client' || reason === 'idle-closed' || this.closed) return;
+    if (reason === 'auth' && this.maker.authFailedEvent !== undefined) {
+      this.options.onEvent(this.maker.authFailedEvent(this.address));
+    }
+    this.markDown(reason, broken.errorCode);
+  }
+
+  private markDown(reason: BreakReason, code: string | undefined): void {
+    if (this.down) return;
+    this.down = true;
+    this.lastFailure = code === undefined ? reason : `${reason} (${code})`;
+    this.closeSlots();
+    this.options.onEvent(
+      code === undefined
+        ? { type: 'server-down', server: this.address, reason }
+        : { type: 'server-down', server: this.address, reason, code },
+    );
+    this.onDown();
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    if (this.closed || this.probeTimer !== undefined) return;
+    this.probeTimer = setTimeout(() => this.probe(), this.options.probeInterval);
+    this.probeTimer.unref();
+  }
+
+  /** At most one probe per server at a time: a second caller gets the probe already in flight. */
+  private probe(): C | undefined {
+    if (this.probeTimer !== undefined) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    if (this.closed) return undefined;
+    if (this.probing !== undefined) return this.probing;
+    let answered = false;
+    const probe = this.maker.open((reason, broken) => {
+      if (broken.connected) this.everConnected = true;
+      if (this.probing === broken) this.probing = undefined;
+      if (answered) this.onBreak(reason, broken);
+      else if (!this.closed) this.scheduleProbe();
+    });
+    this.probing = probe;
+    this.maker.ping(probe, () => {
+      answered = true;
+      this.probing = undefined;
+      if (this.closed) {
+        probe.close();
+        return;
+      }
+      this.closeSlots();
+      this.slots[0] = probe;
+      this.down = false;
+      this.everConnected = true;
+      this.options.onEvent({ type: 'server-up', server: this.address });
+    });
+    return probe;
+  }
+}
