@@ -1,0 +1,57 @@
+import type { Counter, Histogram, Meter } from '@opentelemetry/api';
+import {
+  METRIC_DB_CLIENT_OPERATION_DURATION,
+  METRIC_LOVELY_MEMCACHED_CACHE_READS,
+  METRIC_LOVELY_MEMCACHED_COMMAND_DURATION,
+  METRIC_LOVELY_MEMCACHED_FACTORY_CALLS,
+  METRIC_LOVELY_MEMCACHED_LEASE_WAITS,
+  METRIC_LOVELY_MEMCACHED_SERVER_EVENTS,
+} from './semantic-conventions';
+
+export interface Instruments {
+  operationDuration: Histogram;
+  commandDuration: Histogram;
+  reads: Counter;
+  factoryCalls: Counter;
+  leaseWaits: Counter;
+  serverEvents: Counter;
+}
+
+/**
+ * The conventions' buckets start at 1 ms, where a memcached round trip on a LAN ends: finer ones below, so a
+ * p50 of 200 µs is not read as "under a millisecond".
+ */
+const DURATION_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+export function createInstruments(meter: Meter): Instruments {
+  return {
+    operationDuration: meter.createHistogram(METRIC_DB_CLIENT_OPERATION_DURATION, {
+      description: 'Duration of lovely-memcached client operations.',
+      unit: 's',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+    }),
+    commandDuration: meter.createHistogram(METRIC_LOVELY_MEMCACHED_COMMAND_DURATION, {
+      description: 'Duration of each request to one memcached server.',
+      unit: 's',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+    }),
+    reads: meter.createCounter(METRIC_LOVELY_MEMCACHED_CACHE_READS, {
+      description: 'Cache reads (query, getOrSet) by result: hit, miss or stale.',
+      unit: '{read}',
+    }),
+    factoryCalls: meter.createCounter(METRIC_LOVELY_MEMCACHED_FACTORY_CALLS, {
+      description: 'getOrSet factory runs (cold fills and refreshes).',
+      unit: '{call}',
+    }),
+    leaseWaits: meter.createCounter(METRIC_LOVELY_MEMCACHED_LEASE_WAITS, {
+      description: "getOrSet callers that waited for another caller's value instead of running the factory.",
+      unit: '{wait}',
+    }),
+    serverEvents: meter.createCounter(METRIC_LOVELY_MEMCACHED_SERVER_EVENTS, {
+      description: 'Servers going down, coming back up, or refusing credentials.',
+      unit: '{event}',
+    }),
+  };
+}

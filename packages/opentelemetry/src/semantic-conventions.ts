@@ -1,0 +1,42 @@
+/**
+ * The names this instrumentation writes. Standard ones follow the OpenTelemetry database semantic conventions
+ * (https://opentelemetry.io/docs/specs/semconv/database/); ours are under `lovely_memcached.`.
+ * Kept as plain strings, so no dependency on `@opentelemetry/semantic-conventions` (whose newer names live on
+ * an unstable entry point).
+ */
+
+export const ATTR_DB_SYSTEM_NAME = 'db.system.name';
+export const ATTR_DB_OPERATION_NAME = 'db.operation.name';
+export const ATTR_DB_NAMESPACE = 'db.namespace';
+export const ATTR_DB_OPERATION_BATCH_SIZE = 'db.operation.batch.size';
+export const ATTR_SERVER_ADDRESS = 'server.address';
+export const ATTR_SERVER_PORT = 'server.port';
+export const ATTR_ERROR_TYPE = 'error.type';
+
+/** The key memcached sees (hashed, or raw with its namespace); only with `captureKeys: true`. */
+export const ATTR_LOVELY_MEMCACHED_KEY = 'lovely_memcached.key';
+/** Reads (`query`, `getOrSet`): whether a value was found. */
+export const ATTR_LOVELY_MEMCACHED_HIT = 'lovely_memcached.hit';
+/** `getOrSet`: whether a stale value (past its lifetime, within grace) was served. */
+export const ATTR_LOVELY_MEMCACHED_STALE = 'lovely_memcached.stale';
+/** On `lovely_memcached.cache.reads`: `hit`, `miss` or `stale`. */
+export const ATTR_RESULT = 'result';
+/** On `lovely_memcached.server.events`: `server-down`, `server-up` or `auth-failed`. */
+export const ATTR_LOVELY_MEMCACHED_SERVER_EVENT = 'lovely_memcached.server.event';
+/** On `lovely_memcached.server.events`: the transport that saw it (`memjs`, `memory`, ...). */
+export const ATTR_LOVELY_MEMCACHED_TRANSPORT = 'lovely_memcached.transport';
+
+export const DB_SYSTEM_NAME_VALUE_MEMCACHED = 'memcached';
+
+/** Histogram (s) of public operations (`query`, `set`, `getOrSet`, ...), by `db.operation.name`. */
+export const METRIC_DB_CLIENT_OPERATION_DURATION = 'db.client.operation.duration';
+/** Histogram (s) of each request to one server (`get`, `getMulti`, `set`, ...), by server. */
+export const METRIC_LOVELY_MEMCACHED_COMMAND_DURATION = 'lovely_memcached.command.duration';
+/** Counter of reads by `result` (`hit` / `miss` / `stale`) and `db.operation.name` (`query` / `getOrSet`). */
+export const METRIC_LOVELY_MEMCACHED_CACHE_READS = 'lovely_memcached.cache.reads';
+/** Counter of `getOrSet` factory runs (cold fills and refreshes). */
+export const METRIC_LOVELY_MEMCACHED_FACTORY_CALLS = 'lovely_memcached.factory.calls';
+/** Counter of `getOrSet` callers that waited for another caller's value instead of running the factory. */
+export const METRIC_LOVELY_MEMCACHED_LEASE_WAITS = 'lovely_memcached.lease.waits';
+/** Counter of server events: down, up, refused credentials. */
+export const METRIC_LOVELY_MEMCACHED_SERVER_EVENTS = 'lovely_memcached.server.events';

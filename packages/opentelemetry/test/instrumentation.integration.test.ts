@@ -1,0 +1,42 @@
+import { MemcachedClient } from '@lovely-memcached/core';
+import { freePort, startMemcached } from '@lovely-memcached/testing';
+import { memjsTransport } from '@lovely-memcached/transport-memjs';
+import { expect, it } from 'vitest';
+import { describeInstrumentation } from './instrumentation.shared';
+import { otelHarness } from './otel-harness';
+
+describeInstrumentation('memjs and a real memcached', async () => {
+  const running = await startMemcached();
+  return { transport: memjsTransport(), servers: running.servers, teardown: () => running.stop() };
+});
+
+it('counts a server found down and back, and notes it on the span of the read that found it', async () => {
+  const otel = otelHarness();
+  const port = await freePort();
+  const client = new MemcachedClient({
+    transport: memjsTransport({ timeout: 200, probeInterval: 50 }),
+    servers: [`127.0.0.1:${port}`],
+  });
+  const server = {
+    'server.address': '127.0.0.1',
+    'server.port': port,
+    'lovely_memcached.transport': 'memjs',
+  };
+  const events = 'lovely_memcached.server.events';
+  try {
+    expect(await client.query('k')).toBeUndefined();
+    expect(await otel.count(events, { ...server, 'lovely_memcached.server.event': 'server-down' })).toBe(1);
+    const [query] = otel.spans().filter((s) => s.name === 'memcached query');
+    expect(query?.events.map((e) => [e.name, e.attributes?.['lovely_memcached.server.code']])).toEqual([
+      ['memcached server-down', 'ECONNREFUSED'],
+    ]);
+
+    const running = await startMemcached({ port });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await otel.count(events, { ...server, 'lovely_memcached.server.event': 'server-up' })).toBe(1);
+    await running.stop();
+  } finally {
+    await client.close();
+    await otel.shutdown();
+  }
+});
