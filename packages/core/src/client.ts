@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Dependencies, type DependencyRecords, dependencyRecords } from './dependencies';
+import { Dependencies, type DependencyRecords, dependencyRecords, namespaceTokenKey } from './dependencies';
 import {
   type EncodedBody,
   encodeBody,
@@ -58,6 +58,8 @@ interface ResolvedKey {
   memcachedKey: string;
   encodedKey: string;
   ns: Namespace;
+  /** The namespace's token key (see `invalidateNamespace`), for entries in a namespace. */
+  namespaceTokenKey: string | undefined;
 }
 
 /** The parts that live as long as one server list; `servers = [...]` replaces them together. */
@@ -84,6 +86,7 @@ export class MemcachedClient {
   private connection: Connection;
   /** Set by the first `close()`: later calls are refused, and every `close()` waits for this one. */
   private closing: Promise<void> | undefined;
+  private readonly namespaceTokenKeys = new Map<string, string>();
 
   constructor(options: MemcachedClientOptions) {
     if (typeof options?.transport !== 'function') {
@@ -137,12 +140,16 @@ export class MemcachedClient {
     const exptime = toExptime(options.lifetime ?? this.defaultLifetime, this.options.now());
     const records = this.dependencyRecords(options.dependencies, resolved.ns);
     const body = encodeBody(value, options.raw === true);
+    const namespaced = stampsNamespace(resolved, options.raw === true, records);
     // The stored size is known before any I/O: a value too large leaves no token, index or record behind.
-    this.checkSize(entrySize(body.body.length, records.length, false), resolved.memcachedKey);
+    this.checkSize(
+      entrySize(body.body.length, records.length + Number(namespaced), false),
+      resolved.memcachedKey,
+    );
     const channel = operationChannels.set;
-    if (!channel.hasSubscribers) return this.write(resolved, body, records, exptime);
+    if (!channel.hasSubscribers) return this.write(resolved, body, records, namespaced, exptime);
     return channel.tracePromise(
-      () => this.write(resolved, body, records, exptime),
+      () => this.write(resolved, body, records, namespaced, exptime),
       this.traceContext('set', key, resolved.ns, resolved.memcachedKey),
     );
   }
@@ -151,9 +158,10 @@ export class MemcachedClient {
     resolved: ResolvedKey,
     body: EncodedBody,
     records: readonly DependencyRecords[],
+    namespaced: boolean,
     exptime: number,
   ): Promise<string | null> {
-    const stamps = await this.takeStamps(records, resolved.memcachedKey);
+    const stamps = await this.takeStamps(resolved, records, namespaced);
     return this.store(resolved, body, stamps, exptime);
   }
 
@@ -173,6 +181,7 @@ export class MemcachedClient {
     const exptime = toExptime(settings.storeSeconds, this.options.now());
     const records = this.dependencyRecords(options.dependencies, resolved.ns);
     const raw = options.raw === true;
+    const namespaced = stampsNamespace(resolved, raw, records);
     const connection = this.connection;
     const channel = operationChannels.getOrSet;
     const context = channel.hasSubscribers
@@ -184,9 +193,16 @@ export class MemcachedClient {
         factory,
         settings,
         {
-          read: () => readLiveEntry(connection.reads, connection.dependencies, resolved.memcachedKey, raw),
+          read: () =>
+            readLiveEntry(
+              connection.reads,
+              connection.dependencies,
+              resolved.memcachedKey,
+              raw,
+              resolved.namespaceTokenKey,
+            ),
           prepare: async () => {
-            const stamps = await this.takeStamps(records, resolved.memcachedKey);
+            const stamps = await this.takeStamps(resolved, records, namespaced);
             return (value, freshness) =>
               this.store(resolved, encodeBody(value, raw), stamps, exptime, freshness);
           },
@@ -197,18 +213,27 @@ export class MemcachedClient {
     return context === undefined ? run() : withoutResult(channel, context, run);
   }
 
-  /** The current token of each dependency (created where missing), and the entry listed in their indexes. */
+  /**
+   * The current token of the namespace (when the entry carries it) and of each dependency (created where
+   * missing), and the entry listed in its dependencies' indexes.
+   */
   private async takeStamps(
+    resolved: ResolvedKey,
     records: readonly DependencyRecords[],
-    memcachedKey: string,
+    namespaced: boolean,
   ): Promise<TokenStamp[]> {
-    if (records.length === 0) return [];
     const { dependencies } = this.connection;
-    const [stamps] = await Promise.all([
+    const namespace =
+      namespaced && resolved.namespaceTokenKey !== undefined
+        ? dependencies.namespaceStamp(resolved.namespaceTokenKey)
+        : undefined;
+    if (records.length === 0) return namespace === undefined ? [] : [await namespace];
+    const [namespaceStamp, stamps] = await Promise.all([
+      namespace,
       dependencies.stamps(records),
-      dependencies.index(records, memcachedKey),
+      dependencies.index(records, resolved.memcachedKey),
     ]);
-    return stamps;
+    return namespaceStamp === undefined ? stamps : [namespaceStamp, ...stamps];
   }
 
   /** Writes an encoded value with its stamps; the memcached key, or `null` when no server took it. */
@@ -243,20 +268,26 @@ export class MemcachedClient {
   async query<T = unknown>(key: Key, options?: QueryOptions<T>): Promise<T | undefined>;
   async query<T = unknown>(key: Key, options: QueryOptions<T> = {}): Promise<T | undefined> {
     this.assertOpen();
-    const { memcachedKey, ns } = this.resolveKey(key, options.ns, options.raw);
+    const resolved = this.resolveKey(key, options.ns, options.raw);
     const channel = operationChannels.query;
-    if (!channel.hasSubscribers) return this.lookup(memcachedKey, options);
-    const context = this.traceContext('query', key, ns, memcachedKey);
-    return withoutResult(channel, context, () => this.lookup(memcachedKey, options, context));
+    if (!channel.hasSubscribers) return this.lookup(resolved, options);
+    const context = this.traceContext('query', key, resolved.ns, resolved.memcachedKey);
+    return withoutResult(channel, context, () => this.lookup(resolved, options, context));
   }
 
   private async lookup<T>(
-    memcachedKey: string,
+    { memcachedKey, namespaceTokenKey }: ResolvedKey,
     options: QueryOptions<T>,
     context?: OperationContext,
   ): Promise<T | undefined> {
     const { reads, dependencies } = this.connection;
-    const entry = await readLiveEntry(reads, dependencies, memcachedKey, options.raw === true);
+    const entry = await readLiveEntry(
+      reads,
+      dependencies,
+      memcachedKey,
+      options.raw === true,
+      namespaceTokenKey,
+    );
     // A read-through entry past its lifetime is only for `getOrSet` to serve within grace: a miss here.
     const hit = entry !== undefined && isFresh(entry.freshness, this.options.now());
     if (context !== undefined) context.hit = hit;
@@ -275,6 +306,28 @@ export class MemcachedClient {
         target && transport.delete(target.memcachedKey, { urgent: true }),
         records.length > 0 && dependencies.invalidate(records),
       ]),
+    );
+  }
+
+  /**
+   * Every entry set in namespace `ns` (default: `defaultNS`) before the call reads as a miss for every client,
+   * in one round trip whatever the number of entries; other namespaces are untouched. Raw values set without
+   * dependencies are plain bytes and are not covered.
+   */
+  async invalidateNamespace(ns?: Namespace): Promise<void> {
+    this.assertOpen();
+    const namespace = this.resolveNamespace(ns);
+    if (namespace === null || typeof namespace !== 'string') {
+      throw new CacheError(
+        'ERR_INVALID_OPTION',
+        `invalidateNamespace needs a namespace (a string), got ${String(namespace)}: entries without one are cleared by invalidating them, or all at once with invalidateAll()`,
+        { context: { ns: namespace } },
+      );
+    }
+    const tokenKey = this.namespaceTokenKeyOf(namespace) as string;
+    const { dependencies } = this.connection;
+    await this.trace('invalidateNamespace', undefined, namespace, undefined, () =>
+      dependencies.invalidateNamespace(tokenKey),
     );
   }
 
@@ -358,13 +411,26 @@ export class MemcachedClient {
 
   private resolveKey(key: Key, ns: Namespace | undefined, raw: boolean | undefined): ResolvedKey {
     const namespace = this.resolveNamespace(ns);
+    const namespaceTokenKey = namespace === null ? undefined : this.namespaceTokenKeyOf(namespace);
     if (raw === true) {
       const memcachedKey = rawKey(key, namespace);
-      return { memcachedKey, encodedKey: JSON.stringify(key), ns: namespace };
+      return { memcachedKey, encodedKey: JSON.stringify(key), ns: namespace, namespaceTokenKey };
     }
     assertNamespace(namespace);
     const encodedKey = encodeKey(key);
-    return { memcachedKey: hashedKey(encodedKey, namespace), encodedKey, ns: namespace };
+    return { memcachedKey: hashedKey(encodedKey, namespace), encodedKey, ns: namespace, namespaceTokenKey };
+  }
+
+  /** Memoised: a client uses few namespaces, and each would cost an MD5 per call. */
+  private namespaceTokenKeyOf(ns: string): string | undefined {
+    if (typeof ns !== 'string') return undefined; // reported by the key checks that follow
+    let key = this.namespaceTokenKeys.get(ns);
+    if (key === undefined) {
+      if (this.namespaceTokenKeys.size >= 1000) this.namespaceTokenKeys.clear();
+      key = namespaceTokenKey(ns);
+      this.namespaceTokenKeys.set(ns, key);
+    }
+    return key;
   }
 
   private dependencyRecords(
@@ -456,4 +522,12 @@ async function withoutResult<T>(
     value = await read();
   }, context);
   return value as T;
+}
+
+/**
+ * Whether an entry carries its namespace's token: every entry in a namespace does, except a raw value without
+ * dependencies, which stays plain bytes any memcached client can read.
+ */
+function stampsNamespace(resolved: ResolvedKey, raw: boolean, records: readonly unknown[]): boolean {
+  return resolved.namespaceTokenKey !== undefined && (!raw || records.length > 0);
 }

@@ -44,6 +44,23 @@ export interface DependencyRecords {
   indexKey: string;
 }
 
+/**
+ * The token every entry of a namespace carries (beside its dependencies' tokens): deleting it is
+ * `invalidateNamespace`, one round trip whatever the number of entries. Its key is known from the namespace
+ * alone, so a query fetches it in the same multi-get as the entry.
+ */
+export function namespaceTokenKey(ns: string): string {
+  // `null` is no key, so this three-element form can never be a dependency's (see dependencyRecords).
+  return hashedKey('"namespace-token",null', ns);
+}
+
+/**
+ * How long a writer reuses a namespace token it read. Safe for the guarantee: a write stamped with a token
+ * deleted meanwhile is dead on arrival (a miss), never served; the cost is that such a write, made within this
+ * long of another client's `invalidateNamespace`, is lost. The invalidating client forgets its copy at once.
+ */
+const NAMESPACE_TOKEN_REUSE_MS = 150;
+
 export function dependencyRecords(encodedDependency: string, ns: Namespace): DependencyRecords {
   // Three-element arrays: no two-element `[ns, key]` of a user's hashed key can encode to the same text.
   return {
@@ -77,6 +94,7 @@ export class Dependencies {
    * entry or after it, so an invalidation that finished before the query began is always seen.
    */
   private readonly tokenHints = new Map<string, readonly string[]>();
+  private readonly namespaceTokens = new Map<string, { token: string; until: number }>();
 
   constructor(
     private readonly transport: Transport,
@@ -92,6 +110,24 @@ export class Dependencies {
         return [tokenKey, found ?? (await this.createToken(tokenKey))];
       }),
     );
+  }
+
+  /** The namespace's current token (created when missing), reused for a short while by this writer. */
+  async namespaceStamp(tokenKey: string): Promise<TokenStamp> {
+    const now = performance.now();
+    const known = this.namespaceTokens.get(tokenKey);
+    if (known !== undefined && known.until > now) return [tokenKey, known.token];
+    const token = tokenText(await this.reads.get(tokenKey)) ?? (await this.createToken(tokenKey));
+    if (this.namespaceTokens.size >= MAX_TOKEN_HINTS) this.namespaceTokens.clear();
+    this.namespaceTokens.set(tokenKey, { token, until: now + NAMESPACE_TOKEN_REUSE_MS });
+    return [tokenKey, token];
+  }
+
+  /** Every entry of the namespace reads as a miss from now on, for every client: one delete. */
+  async invalidateNamespace(tokenKey: string): Promise<void> {
+    this.namespaceTokens.delete(tokenKey);
+    await this.transport.delete(tokenKey, { urgent: true });
+    this.namespaceTokens.delete(tokenKey);
   }
 
   private async createToken(tokenKey: string): Promise<string> {

@@ -7,16 +7,20 @@
 import { type Dependencies, tokenText } from './dependencies';
 import { type DecodedEntry, decodeEntry } from './entry-format';
 import type { ReadBatcher } from './read-batcher';
+import type { TransportItem } from './transport';
 
 export async function readLiveEntry(
   reads: ReadBatcher,
   dependencies: Dependencies,
   memcachedKey: string,
   raw: boolean,
+  namespaceTokenKey?: string,
 ): Promise<DecodedEntry | undefined> {
-  // Tokens this entry had before leave in the same multi-get as the entry: one round trip, not two.
+  // The tokens this entry had before (or, never seen, its namespace's token) leave in the same multi-get as
+  // the entry: one round trip, not two.
   const hint = dependencies.hint(memcachedKey);
-  const prefetched = hint === undefined ? undefined : reads.getMany(hint);
+  const prefetchKeys = hint ?? (namespaceTokenKey === undefined ? undefined : [namespaceTokenKey]);
+  const prefetched = prefetchKeys === undefined ? undefined : reads.getMany(prefetchKeys);
   // Not awaited when the entry turns out to be gone: its failure must not become an unhandled rejection.
   prefetched?.catch(() => {});
   const item = await reads.get(memcachedKey);
@@ -27,9 +31,11 @@ export async function readLiveEntry(
     return entry;
   }
   const tokenKeys = entry.stamps.map(([tokenKey]) => tokenKey);
-  const hinted = prefetched !== undefined && sameKeys(hint, tokenKeys);
-  if (!hinted) dependencies.remember(memcachedKey, tokenKeys);
-  const current = await (hinted ? prefetched : reads.getMany(tokenKeys));
+  if (!sameKeys(hint, tokenKeys)) dependencies.remember(memcachedKey, tokenKeys);
+  const covered = prefetchKeys !== undefined && tokenKeys.every((key) => prefetchKeys.includes(key));
+  const current = await (covered
+    ? (prefetched as Promise<Map<string, TransportItem>>)
+    : reads.getMany(tokenKeys));
   for (const [tokenKey, token] of entry.stamps) {
     if (tokenText(current.get(tokenKey)) !== token) return undefined;
   }
