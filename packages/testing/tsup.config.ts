@@ -1,3 +1,6 @@
 import { packageBuild } from '../../tsup.base';
 
-export default packageBuild();
+// Two entries: the runner-free helpers, and the vitest contract suite (`@lovely-memcached/testing/contract`).
+export default packageBuild({
+  entry: { index: 'src/index.ts', contract: 'src/describe-transport-contract.ts' },
+});

@@ -4,7 +4,7 @@
  * A transport speaks memcached: string keys (already validated and hashed by the core), byte values, a 32-bit
  * `flags` word and memcached expiry times. The core never imports a client library; `memjsTransport()` and
  * `memoryTransport()` each implement this interface and pass the same contract suite
- * (`describeTransportContract` in `@lovely-memcached/testing`).
+ * (`describeTransportContract` from `@lovely-memcached/testing/contract`).
  *
  * Rules every transport keeps:
  * - A server's fault never rejects: an unreachable or failing server reads as a miss (`undefined`), a write as

@@ -1,6 +1,7 @@
 /**
  * The contract every transport passes: memcached's behaviour as the core relies on it, checked the same way
  * for the memory transport and for real memcached. Split by concern; each concern is a `describe` block.
+ * The entry `@lovely-memcached/testing/contract`: the only one that imports vitest (an optional peer).
  */
 import type { Transport } from '@lovely-memcached/core';
 import { afterAll, beforeAll, describe } from 'vitest';

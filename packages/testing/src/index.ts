@@ -1,5 +1,6 @@
+// The main entry imports no test runner, so it works under any of them (node --test, Jest, Mocha, vitest) and
+// from CommonJS. The vitest contract suite is the separate entry `@lovely-memcached/testing/contract`.
 export { type ChaosFaults, type ChaosTransportFactory, chaosTransport } from './chaos-transport';
-export { describeTransportContract, type TransportContractCapabilities } from './describe-transport-contract';
 export {
   freePort,
   type RunningMemcached,

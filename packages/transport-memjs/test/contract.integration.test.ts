@@ -1,9 +1,5 @@
-import {
-  describeTransportContract,
-  freePort,
-  type RunningMemcached,
-  startMemcached,
-} from '@lovely-memcached/testing';
+import { freePort, type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
+import { describeTransportContract } from '@lovely-memcached/testing/contract';
 import { afterAll } from 'vitest';
 import { memjsTransport } from '../src';
 

@@ -1,4 +1,4 @@
-import { describeTransportContract } from '@lovely-memcached/testing';
+import { describeTransportContract } from '@lovely-memcached/testing/contract';
 import { memoryTransport } from '../src';
 
 let offset = 0;
