@@ -1,6 +1,7 @@
 /**
- * A small realistic use: an HTTP server caching rendered pages, each tied by dependencies to the records it
- * shows, and invalidating them when a record changes.
+ * A small realistic use: an HTTP server rendering pages through `getOrSet` (one render per page, stale pages
+ * served within grace while one request re-renders), each tied by dependencies to the records it shows, and
+ * invalidating them when a record changes.
  *
  *   GET /users/:id   one user's page        (depends on user:<id>)
  *   GET /team        every user in a list   (depends on each user:<id> shown)
@@ -36,14 +37,21 @@ export function createPagesServer(
     const url = new URL(request.url ?? '/', 'http://localhost');
     const userMatch = /^\/users\/([\w-]+)$/.exec(url.pathname);
 
+    // Read-through: one render per page across every process sharing the servers; within `grace`, a page past
+    // its lifetime is served at once while one request re-renders it. A page whose user changed is never
+    // served again (invalidated entries are not stale values), whatever `grace` says.
     const page = async (key: string, dependencies: string[], render: () => string) => {
-      let html = await cache.query<string>(key, { ns: 'pages' });
-      response.setHeader('x-cache', html === undefined ? 'miss' : 'hit');
-      if (html === undefined) {
-        html = render();
-        server.renders++;
-        await cache.set(key, html, { ns: 'pages', lifetime: 300, dependencies });
-      }
+      let rendered = false;
+      const html = await cache.getOrSet(
+        key,
+        () => {
+          rendered = true;
+          server.renders++;
+          return render();
+        },
+        { ns: 'pages', lifetime: 300, grace: 3600, dependencies },
+      );
+      response.setHeader('x-cache', rendered ? 'miss' : 'hit');
       response.setHeader('content-type', 'text/html; charset=utf-8');
       response.end(html);
     };

@@ -185,6 +185,36 @@ async function tour(client: (options: Partial<MemcachedClientOptions>) => Memcac
     await cache.query('page:/about'),
   ]);
 
+  step('Read-through: getOrSet computes once, everywhere, and serves stale within grace');
+  let renders = 0;
+  const render = async () => {
+    renders++;
+    await new Promise((resolve) => setTimeout(resolve, 50)); // a slow page
+    return `<h1>Ada</h1> (render #${renders})`;
+  };
+  const readThrough = { lifetime: 1, grace: 60, dependencies: ['user:42'] };
+  say(
+    "10 concurrent cache.getOrSet('page:/users/42', render, { lifetime: 1, grace: 60, dependencies: ['user:42'] })",
+    new Set(
+      await Promise.all(
+        Array.from({ length: 10 }, () => cache.getOrSet('page:/users/42', render, readThrough)),
+      ),
+    ),
+  );
+  say('renders so far (one for ten callers)', renders);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  say(
+    '1.1 s later, past its lifetime: the stale page at once, re-rendered in the background',
+    await cache.getOrSet('page:/users/42', render, readThrough),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  say("await cache.query('page:/users/42')  // the fresh render", await cache.query('page:/users/42'));
+  await cache.invalidate(undefined, { dependencies: ['user:42'] });
+  say(
+    'after invalidating user:42, never served stale: getOrSet renders again',
+    await cache.getOrSet('page:/users/42', render, readThrough),
+  );
+
   step('Statistics, per server');
   for (const [label, stats] of await cache.getStatistics()) {
     say(label, {

@@ -12,6 +12,7 @@ import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { compare, type Measured, timeOnce } from './measure';
 import { memcacheClient, memcached3rdEden, rawMemjs } from './peers';
+import { measureReadThrough } from './read-through';
 import { markdown, type Row, svgChart } from './report';
 
 const VALUE = 'v'.repeat(100);
@@ -74,6 +75,7 @@ export async function runBenchmarks({ quick, results }: BenchmarkOptions): Promi
         raw.set(`bench-${i}`, VALUE),
         client.set(`bench-${i}`, VALUE),
         client.set(`deps-${i}`, VALUE, { dependencies: ['d1', 'd2', 'd3'] }),
+        client.getOrSet(`rt-${i}`, () => VALUE, { lifetime: 3600 }),
       ]);
     }
 
@@ -138,6 +140,28 @@ export async function runBenchmarks({ quick, results }: BenchmarkOptions): Promi
         concurrency === 1
           ? { text: 'latency ≤ 2.2× (ratio ≥ 0.45)', met: (r) => 1 / r <= 2.2 }
           : { text: 'throughput ≤ 1.3× slower (ratio ≥ 0.77)', met: (r) => 1 / r <= 1.3 },
+      );
+
+      log(`getOrSet hit vs query at concurrency ${concurrency}`);
+      const readThrough = await compare(
+        [
+          { name: 'query (hit)', op: () => client.query(`rt-${n++ % KEYS}`) },
+          {
+            name: 'getOrSet (hit)',
+            op: () => client.getOrSet(`rt-${n++ % KEYS}`, () => VALUE, { lifetime: 3600, earlyRefresh: 0 }),
+          },
+        ],
+        concurrency,
+        { rounds },
+      );
+      ratioRow(
+        'getOrSet hit vs query',
+        byName(readThrough, 'getOrSet (hit)'),
+        byName(readThrough, 'query (hit)'),
+        {
+          text: '≥ 0.9× (≤ 1.1× the cost)',
+          met: (r) => r >= 0.9,
+        },
       );
 
       const tracked = await compare(
@@ -260,6 +284,35 @@ export async function runBenchmarks({ quick, results }: BenchmarkOptions): Promi
       { rounds },
     );
     for (const m of testOps) plainRow('TestMemcachedClient (users’ unit tests)', m);
+
+    log('read-through: a cold stampede over 4 processes beside bentocache (Redis L2), p99 during a refresh');
+    const { stampedes, grace } = await measureReadThrough();
+    for (const stampede of stampedes) {
+      rows.push({
+        group: 'cold stampede: 1,000 callers, 4 processes, factory 300 ms',
+        subject: `${stampede.subject}: ${stampede.factoryCalls} factory call(s); p50 ${stampede.p50Ms} ms`,
+        concurrency: '',
+        value: stampede.allServedMs,
+        unit: 'ms',
+        target:
+          stampede.subject === 'ours'
+            ? '1 factory call; all served ≈ one factory run + a few polls'
+            : undefined,
+        met:
+          stampede.subject === 'ours'
+            ? stampede.factoryCalls === 1 && stampede.allServedMs < 300 + 250
+            : undefined,
+      });
+    }
+    rows.push({
+      group: 'refresh within grace: caller p99',
+      subject: `p99 while refreshing vs p99 of plain hits (${grace.hitP99Ms.toFixed(2)} ms)`,
+      concurrency: '',
+      value: grace.refreshP99Ms,
+      unit: 'ms',
+      ratio: grace.refreshP99Ms / grace.hitP99Ms,
+      target: 'stays at the hit latency',
+    });
 
     const version = (await client.getStatistics())[0]?.[1].version ?? '?';
     const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, memcached ${version} (-t 1, loopback), ${new Date().toISOString().slice(0, 10)}`;

@@ -5,7 +5,7 @@
  *   until every caller has its value;
  * - during a refresh within grace, callers' p99 latency beside the p99 of plain hits.
  *
- *   pnpm --filter @lovely-memcached/bench read-through     (also part of `npm run bench`)
+ *   pnpm --filter @lovely-memcached/bench read-through     (also part of `npm run bench`, whose table has them)
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
