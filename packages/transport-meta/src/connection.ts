@@ -1,0 +1,278 @@
+/**
+ * One socket to one memcached server (or proxy), speaking the text protocol: requests are pipelined, and
+ * replies come back in the order of the requests.
+ *
+ * Meta requests carry an opaque token (`O17`) that the server copies into the reply, so every reply is checked
+ * against the request it answers; quiet requests (`q`) get no reply when their outcome is the usual one (a
+ * miss, a delete done), so a quiet request is settled "by silence" when a reply to a later request arrives. A
+ * tick that ends with quiet requests ends with `mn`, whose `MN` reply closes them.
+ *
+ * As in the memjs transport, a connection is used once: anything that goes wrong (an error, a close with
+ * requests pending, bytes that are not memcached's replies, a reply that does not answer the request it should,
+ * a missed deadline) breaks it for good — socket destroyed, buffer dropped, every pending request settled as
+ * failed — and the next request gets a new connection.
+ */
+import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import {
+  type BreakReason,
+  type HealthConnection,
+  openSocket,
+  type ServerEndpoint,
+} from '@lovely-memcached/transport-kit';
+import { type Reply, ReplyReader } from './reply-reader';
+
+export interface Pending {
+  /** The `O` token the request carries, e.g. `O17`; undefined for classic commands, matched by order alone. */
+  opaque: string | undefined;
+  /** A quiet request: no reply when its outcome is the usual one. */
+  quiet: boolean;
+  /** Handles a reply; true when the request is complete (classic `gets` and `stats` take several). */
+  onReply(reply: Reply): boolean;
+  /** A quiet request that got no reply: its usual outcome. */
+  onSilent(): void;
+  /** The connection broke before the request was answered. */
+  onFail(): void;
+}
+
+interface Entry extends Pending {
+  deadline: number;
+  /** The `mn` that closes a tick's quiet requests. */
+  terminator: boolean;
+}
+
+export interface ConnectionSettings extends ServerEndpoint {
+  timeout: number;
+  maxItemSize: number;
+  tls: ConnectionOptions | undefined;
+  /** Sent first on every connection (ASCII authentication); its reply must be `STORED`. */
+  hello: Buffer | undefined;
+}
+
+const NOOP = () => {};
+const TERMINATOR = Buffer.from('mn\r\n');
+
+/** Replies that answer the oldest unanswered request whatever it was: they carry no opaque. */
+function isErrorReply(code: string): boolean {
+  return code === 'ERROR' || code === 'CLIENT_ERROR' || code === 'SERVER_ERROR';
+}
+
+/** The `O` token of a meta reply (its flags follow the code, or the size for `VA`). */
+function opaqueOf(reply: Reply): string | undefined {
+  const { tokens } = reply;
+  for (let i = tokens.length - 1; i >= 0; i--) {
+    const token = tokens[i] as string;
+    if (token.charCodeAt(0) === 0x4f /* O */) return token;
+  }
+  return undefined;
+}
+
+export class Connection implements HealthConnection {
+  broken = false;
+  connected = false;
+  errorCode: string | undefined;
+  private readonly socket: Socket;
+  private readonly reader: ReplyReader;
+  /** Requests in the order they were written (replies come back in that order). */
+  private queue: Entry[] = [];
+  private head = 0;
+  private nextOpaque = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private corked = false;
+  /** The last request written this tick was quiet: the tick ends with `mn`. */
+  private quietOpen = false;
+
+  constructor(
+    private readonly settings: ConnectionSettings,
+    private readonly onBreak: (reason: BreakReason, connection: Connection) => void,
+  ) {
+    this.reader = new ReplyReader(settings.maxItemSize);
+    const { socket, readyEvent } = openSocket(settings, settings.tls);
+    this.socket = socket;
+    socket.on(readyEvent, () => {
+      this.connected = true;
+    });
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.errorCode = error.code;
+      // Not `socket.connecting`: Node clears it before emitting a refused connection's error (and a TLS
+      // handshake that fails comes after the TCP connect).
+      this.break(this.connected ? this.closedReason() : 'connect');
+    });
+    socket.on('close', () => this.break(this.connected ? this.closedReason() : 'connect'));
+    if (settings.hello !== undefined) this.authenticate(settings.hello);
+  }
+
+  /** Requests waiting for their replies. */
+  get load(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** A fresh opaque token for a meta request on this connection (never reused on it). */
+  opaque(): string {
+    this.nextOpaque = (this.nextOpaque + 1) % 1_000_000_000;
+    return `O${this.nextOpaque}`;
+  }
+
+  /**
+   * Writes one request (already encoded: a bad argument failed before anything was registered) and registers
+   * what to do with its reply.
+   */
+  send(bytes: Buffer | string, pending: Pending): void {
+    if (this.broken) {
+      pending.onFail();
+      return;
+    }
+    this.push(pending, false);
+    this.quietOpen = pending.quiet;
+    this.write(bytes);
+  }
+
+  close(): void {
+    this.break('closed-by-client');
+  }
+
+  private push(pending: Pending, terminator: boolean): void {
+    const entry = pending as Entry;
+    entry.deadline = performance.now() + this.settings.timeout;
+    entry.terminator = terminator;
+    this.queue.push(entry);
+    if (this.timer === undefined) this.arm(this.settings.timeout);
+  }
+
+  /**
+   * Requests sent in the same tick leave in one writev: 64 concurrent sets are one syscall, not 64 (with
+   * Nagle off, which keeps a lone request from waiting for an ACK).
+   */
+  private write(bytes: Buffer | string): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => this.endTick());
+    }
+    if (typeof bytes === 'string') this.socket.write(bytes, 'latin1');
+    else this.socket.write(bytes);
+  }
+
+  private endTick(): void {
+    this.corked = false;
+    if (this.quietOpen && !this.broken) {
+      this.quietOpen = false;
+      this.push({ opaque: undefined, quiet: false, onReply: () => true, onSilent: NOOP, onFail: NOOP }, true);
+      this.socket.write(TERMINATOR);
+    }
+    this.socket.uncork();
+  }
+
+  /** memcached -Y: the credentials go first, as a `set`; everything after waits behind it on the server. */
+  private authenticate(hello: Buffer): void {
+    this.push(
+      {
+        opaque: undefined,
+        quiet: false,
+        onReply: (reply) => {
+          // Settle everything before reporting, so no caller waits on a connection that cannot serve it.
+          if (reply.code !== 'STORED') queueMicrotask(() => this.break('auth'));
+          return true;
+        },
+        onSilent: NOOP,
+        onFail: NOOP,
+      },
+      false,
+    );
+    this.write(hello);
+  }
+
+  private closedReason(): BreakReason {
+    return this.load === 0 ? 'idle-closed' : 'closed';
+  }
+
+  /** One timer per connection, armed for the oldest pending request (replies come back in request order). */
+  private arm(delay: number): void {
+    this.timer = setTimeout(() => this.checkDeadlines(), Math.max(1, delay));
+    this.timer.unref();
+  }
+
+  private checkDeadlines(): void {
+    this.timer = undefined;
+    const oldest = this.queue[this.head];
+    if (oldest === undefined) return;
+    const left = oldest.deadline - performance.now();
+    if (left <= 0) this.break('timeout');
+    else this.arm(left);
+  }
+
+  private receive(chunk: Buffer): void {
+    const replies = this.reader.feed(chunk);
+    if (replies === false) {
+      this.break('garbage');
+      return;
+    }
+    for (const reply of replies) {
+      if (!this.dispatch(reply)) {
+        this.break('garbage');
+        return;
+      }
+      if (this.broken) return;
+    }
+    this.compact();
+  }
+
+  /** Gives a reply to the request it answers; false when it answers none (out of step: drop the connection). */
+  private dispatch(reply: Reply): boolean {
+    const { code } = reply;
+    if (isErrorReply(code)) {
+      // An error carries no opaque: it answers a quiet request or the first one after them. Quiet requests
+      // before it are failed (their outcome is unknown), and an error can never close a tick (`mn` has none).
+      let entry = this.queue[this.head];
+      while (entry?.quiet) {
+        this.head++;
+        entry.onFail();
+        entry = this.queue[this.head];
+      }
+      if (entry === undefined) return false;
+      if (entry.terminator) return true;
+      if (entry.onReply(reply)) this.head++;
+      return true;
+    }
+    const opaque = code === 'MN' ? undefined : opaqueOf(reply);
+    let entry = this.queue[this.head];
+    // Quiet requests skipped by this reply were answered by silence.
+    while (entry?.quiet && (opaque === undefined || entry.opaque !== opaque)) {
+      this.head++;
+      entry.onSilent();
+      entry = this.queue[this.head];
+    }
+    if (entry === undefined || entry.opaque !== opaque || entry.terminator !== (code === 'MN')) return false;
+    if (entry.onReply(reply)) this.head++;
+    if (this.head === this.queue.length && this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    return true;
+  }
+
+  private compact(): void {
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private break(reason: BreakReason): void {
+    if (this.broken) return;
+    this.broken = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.socket.destroy();
+    this.reader.reset();
+    const pending = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    for (const entry of pending) entry.onFail();
+    this.onBreak(reason, this);
+  }
+}

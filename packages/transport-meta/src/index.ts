@@ -1,0 +1,2 @@
+export { metaTransport } from './meta-transport';
+export type { MetaTransportEvent, MetaTransportOptions } from './options';
