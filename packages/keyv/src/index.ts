@@ -1,0 +1,5 @@
+export {
+  KeyvLovelyMemcached,
+  type KeyvLovelyMemcachedOpts,
+  type KeyvSetEntry,
+} from './keyv-lovely-memcached';

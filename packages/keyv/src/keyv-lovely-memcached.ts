@@ -1,0 +1,242 @@
+import { EventEmitter } from 'node:events';
+import {
+  CacheError,
+  isCacheError,
+  MemcachedClient,
+  type MemcachedClientOptions,
+  warnOnce,
+} from '@lovely-memcached/core';
+import type { KeyvStoreAdapter, StoredData } from 'keyv';
+import { isAlive, storable } from './envelope';
+import { Generations } from './generations';
+import { lifetimeOf } from './lifetime';
+
+/** What Keyv and its tools read from `store.opts`; the compliance suite also writes to it. */
+export interface KeyvLovelyMemcachedOpts {
+  /** Always `'lovely-memcached'`. */
+  dialect: string;
+  /** The servers, comma-separated, as `MEMCACHED_SERVERS` would give them. */
+  url: string;
+  [option: string]: unknown;
+}
+
+/** One entry of `setMany`, as Keyv passes it: the key prefixed, the value serialized, the ttl in ms. */
+export interface KeyvSetEntry {
+  key: string;
+  value: unknown;
+  ttl?: number | undefined;
+}
+
+/** An adapter operation that failed, reported once its result is settled. */
+interface Failure {
+  error: unknown;
+  key: string;
+}
+
+/**
+ * A Keyv storage adapter over a `MemcachedClient`: `new Keyv({ store: new KeyvLovelyMemcached(client) })`.
+ *
+ * Keyv namespaces become client namespaces, cleared in one round trip by replacing their generation token.
+ * Like the client, it never throws for an unreachable server (reads miss, writes resolve `false`); anything
+ * unexpected is emitted as an `error` event (Keyv forwards it to its own) and the call resolves as a miss.
+ */
+// Keyv 5 types `setMany` as resolving to void, yet `keyv.setMany()` returns what the store's resolves to: ours
+// resolves to one boolean per entry, so that `keyv.setMany()` says which entries were stored.
+export class KeyvLovelyMemcached extends EventEmitter implements Omit<KeyvStoreAdapter, 'setMany'> {
+  /** The client underneath: use it directly for what Keyv has no words for (dependencies, `getOrSet`, stats). */
+  readonly client: MemcachedClient;
+  /** Set by Keyv (`'keyv'` unless configured); one adapter per Keyv, since Keyv assigns it. */
+  namespace: string | undefined;
+  opts: KeyvLovelyMemcachedOpts;
+
+  private readonly ownsClient: boolean;
+  private readonly generations: Generations;
+
+  /**
+   * @param client a `MemcachedClient` (left open by `disconnect()`: it is yours to close), or the options to
+   * make one (closed by `disconnect()`).
+   */
+  constructor(client: MemcachedClient | MemcachedClientOptions) {
+    super();
+    // Duck-typed, not `instanceof`: a client made by the other (ESM or CJS) copy of core is a client too.
+    this.ownsClient = !isClient(client);
+    this.client = isClient(client) ? client : new MemcachedClient(client);
+    this.opts = { dialect: 'lovely-memcached', url: this.client.servers.join(',') };
+    this.generations = new Generations(this.client);
+  }
+
+  async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
+    return this.attempt('get', key, undefined, () =>
+      this.generations.run(this.namespace, (ns) => this.client.query<StoredData<Value>>(key, { ns })),
+    );
+  }
+
+  /** One multi-get per server for all the keys (and the namespace's generation). */
+  async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
+    return this.attempt(
+      'getMany',
+      keys.join(' '),
+      keys.map(() => undefined),
+      () =>
+        this.generations.run(this.namespace, (ns) =>
+          Promise.all(keys.map((key) => this.client.query<StoredData<Value>>(key, { ns }))),
+        ),
+    );
+  }
+
+  /** Present and not past the `expires` Keyv wrote into it (memcached keeps entries a little longer). */
+  async has(key: string): Promise<boolean> {
+    return this.attempt('has', key, false, async () => {
+      const stored = await this.generations.run(this.namespace, (ns) => this.client.query(key, { ns }));
+      return isAlive(stored, Date.now());
+    });
+  }
+
+  async hasMany(keys: string[]): Promise<boolean[]> {
+    return this.attempt(
+      'hasMany',
+      keys.join(' '),
+      keys.map(() => false),
+      async () => {
+        const stored = await this.generations.run(this.namespace, (ns) =>
+          Promise.all(keys.map((key) => this.client.query(key, { ns }))),
+        );
+        const now = Date.now();
+        return stored.map((value) => isAlive(value, now));
+      },
+    );
+  }
+
+  /** `ttl` in milliseconds (none: no expiry); false when no server took the value. */
+  async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
+    const [stored] = await this.setMany([{ key, value, ttl }]);
+    return stored === true;
+  }
+
+  /** Every entry written in one pipelined batch; one result per entry (a failed one is reported, and false). */
+  async setMany(entries: KeyvSetEntry[]): Promise<boolean[]> {
+    const results = await this.attempt('setMany', entries.map((e) => e.key).join(' '), undefined, () =>
+      this.generations.run(this.namespace, (ns) =>
+        Promise.all(entries.map((entry) => this.store(entry, ns))),
+      ),
+    );
+    if (results === undefined) return entries.map(() => false);
+    return results.map((result) => {
+      if (typeof result === 'boolean') return result;
+      this.report(result.error, 'set', result.key);
+      return false;
+    });
+  }
+
+  /** True when the key was there: it is read first (memcached's delete alone does not say through the client). */
+  async delete(key: string): Promise<boolean> {
+    return this.attempt('delete', key, false, async () => {
+      const [existed] = await this.remove([key]);
+      return existed === true;
+    });
+  }
+
+  /** True when every key was there. */
+  async deleteMany(keys: string[]): Promise<boolean> {
+    return this.attempt('deleteMany', keys.join(' '), false, async () => {
+      const existed = await this.remove(keys);
+      return existed.length > 0 && existed.every(Boolean);
+    });
+  }
+
+  /**
+   * Clears this Keyv's namespace only, in one round trip, for every process sharing the servers; other
+   * namespaces and other applications' keys stay. An unreachable server leaves the namespace as it was: that is
+   * reported as an `error` event (`ERR_UNREACHABLE`), since Keyv's `clear()` has no result to say it.
+   */
+  async clear(): Promise<void> {
+    const cleared = await this.attempt('clear', undefined, true, () =>
+      this.generations.replace(this.namespace),
+    );
+    if (!cleared) {
+      this.report(
+        new CacheError(
+          'ERR_UNREACHABLE',
+          `Keyv clear() of namespace ${JSON.stringify(this.namespace ?? null)} was not applied: the memcached server holding its generation record is unreachable, so its entries stay readable; call clear() again once the server is back`,
+          { context: { namespace: this.namespace } },
+        ),
+        'clear',
+      );
+    }
+  }
+
+  /** Closes the client if this adapter made it; a client passed in stays open for its owner to close. */
+  async disconnect(): Promise<void> {
+    if (!this.ownsClient) return;
+    await this.attempt('disconnect', undefined, undefined, () => this.client.close());
+  }
+
+  /** A key that could not be stored (too large, not serializable) fails alone, not its whole batch. */
+  private async store(entry: KeyvSetEntry, ns: string): Promise<boolean | Failure> {
+    try {
+      const lifetime = lifetimeOf(entry.ttl);
+      if (lifetime === 'expired') {
+        await this.client.invalidate(entry.key, { ns });
+        return true;
+      }
+      return (await this.client.set(entry.key, storable(entry.value), { ns, lifetime })) !== null;
+    } catch (error) {
+      return { error, key: entry.key };
+    }
+  }
+
+  /** Which keys existed, then removes them all: the reads leave in one batch, then the deletes in one. */
+  private async remove(keys: string[]): Promise<boolean[]> {
+    return this.generations.run(this.namespace, async (ns) => {
+      const found = await Promise.all(keys.map((key) => this.client.query(key, { ns })));
+      await Promise.all(keys.map((key) => this.client.invalidate(key, { ns })));
+      return found.map((value) => value !== undefined);
+    });
+  }
+
+  private async attempt<R, F>(
+    operation: string,
+    key: string | undefined,
+    fallback: F,
+    run: () => Promise<R>,
+  ): Promise<R | F> {
+    try {
+      return await run();
+    } catch (error) {
+      this.report(error, operation, key);
+      return fallback;
+    }
+  }
+
+  /**
+   * An `error` event, as Keyv expects of its stores (it forwards them to its own listeners). Never thrown:
+   * with no listener, or a listener that throws, it becomes a process warning (once per kind).
+   */
+  private report(error: unknown, operation: string, key?: string): void {
+    const reported = isCacheError(error)
+      ? error
+      : new CacheError(
+          'ERR_UNEXPECTED',
+          `Keyv ${operation} failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error, context: { operation, key } },
+        );
+    if (this.listenerCount('error') === 0) {
+      warnOnce(`@lovely-memcached/keyv: ${operation} failed (no 'error' listener on the store)`, reported);
+      return;
+    }
+    try {
+      this.emit('error', reported);
+    } catch (listenerError) {
+      warnOnce("@lovely-memcached/keyv: an 'error' listener threw", listenerError);
+    }
+  }
+}
+
+function isClient(value: unknown): value is MemcachedClient {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<MemcachedClient>).query === 'function' &&
+    typeof (value as Partial<MemcachedClient>).getOrSet === 'function'
+  );
+}
