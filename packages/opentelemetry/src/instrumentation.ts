@@ -40,14 +40,32 @@ export class LovelyMemcachedInstrumentation extends InstrumentationBase<LovelyMe
 
   override enable(): void {
     super.enable();
-    if (this.unsubscribe !== undefined) return;
+    if (this.unsubscribe === undefined) this.subscribe();
+  }
+
+  override disable(): void {
+    super.disable();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  /** A new config takes effect at once: the subscriptions depend on it (`commandSpans`). */
+  override setConfig(config: LovelyMemcachedInstrumentationConfig = {}): void {
+    super.setConfig(config);
+    if (this.unsubscribe === undefined) return;
+    this.unsubscribe();
+    this.subscribe();
+  }
+
+  private subscribe(): void {
     const telemetry: Telemetry = {
       tracer: () => this.tracer,
       instruments: () => this.instruments,
       config: () => this.getConfig(),
     };
     const stops = [
-      traceOperations(telemetry),
+      // Nesting is what command spans need; without them, the AsyncLocalStorage (costly on Node 20) is not bound.
+      traceOperations(telemetry, this.getConfig().commandSpans !== false),
       traceCommands(telemetry),
       countReadThrough(telemetry),
       countServerEvents(telemetry),
@@ -55,11 +73,5 @@ export class LovelyMemcachedInstrumentation extends InstrumentationBase<LovelyMe
     this.unsubscribe = () => {
       for (const stop of stops) stop();
     };
-  }
-
-  override disable(): void {
-    super.disable();
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
   }
 }

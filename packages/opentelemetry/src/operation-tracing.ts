@@ -26,13 +26,43 @@ interface OperationState {
   attributes: Attributes;
 }
 
-/** The attributes of an operation on these servers: the server only when there is one (else it varies by key). */
+/**
+ * The attributes of an operation on a client's servers (the server only when there is one: else it varies by
+ * key), built once per client and operation: this runs on every operation, and the SDK copies them anyway.
+ */
+const baseAttributesOf = new WeakMap<readonly string[], Map<TracedOperation, Attributes>>();
 function baseAttributes(operation: TracedOperation, servers: readonly string[]): Attributes {
-  return {
-    [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_MEMCACHED,
-    [ATTR_DB_OPERATION_NAME]: operation,
-    ...(servers.length === 1 && servers[0] !== undefined ? serverAttributes(servers[0]) : {}),
-  };
+  let byOperation = baseAttributesOf.get(servers);
+  if (byOperation === undefined) {
+    byOperation = new Map();
+    baseAttributesOf.set(servers, byOperation);
+  }
+  let attributes = byOperation.get(operation);
+  if (attributes === undefined) {
+    attributes = Object.freeze({
+      [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_MEMCACHED,
+      [ATTR_DB_OPERATION_NAME]: operation,
+      ...(servers.length === 1 && servers[0] !== undefined ? serverAttributes(servers[0]) : {}),
+    });
+    byOperation.set(operation, attributes);
+  }
+  return attributes;
+}
+
+/** The read counter's attributes, one frozen object per operation and result. */
+const readAttributes = new Map<string, Attributes>();
+function readAttributesOf(operation: TracedOperation, result: 'hit' | 'miss' | 'stale'): Attributes {
+  const name = `${operation} ${result}`;
+  let attributes = readAttributes.get(name);
+  if (attributes === undefined) {
+    attributes = Object.freeze({
+      [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_MEMCACHED,
+      [ATTR_DB_OPERATION_NAME]: operation,
+      [ATTR_RESULT]: result,
+    });
+    readAttributes.set(name, attributes);
+  }
+  return attributes;
 }
 
 function readResult(context: OperationContext): 'hit' | 'miss' | 'stale' | undefined {
@@ -42,26 +72,31 @@ function readResult(context: OperationContext): 'hit' | 'miss' | 'stale' | undef
 }
 
 /**
- * A span per public operation (`memcached query`, ...), started as the operation starts and made the parent of
- * the work it does; ended with its outcome (`hit`, `stale`, the error), and its duration and read result counted.
- * Returns the function that stops it all.
+ * A span per public operation (`memcached query`, ...), started as the operation starts; ended with its outcome
+ * (`hit`, `stale`, the error), and its duration and read result counted. With `nest`, each operation's span is
+ * carried through its async work (an AsyncLocalStorage bound to the channel's `start`) as the parent of the
+ * requests to servers and of the operations inside a `getOrSet` factory. Returns the function that stops it all.
  */
-export function traceOperations(telemetry: Telemetry): () => void {
+export function traceOperations(telemetry: Telemetry, nest: boolean): () => void {
   const states = new WeakMap<OperationContext, OperationState>();
 
   const start = (context: OperationContext) => {
     const parent = parentContext();
     const attributes = baseAttributes(context.operation, context.servers);
+    const namespaced = typeof context.ns === 'string' && context.ns !== '';
+    const keyed = telemetry.config().captureKeys === true && context.memcachedKey !== undefined;
     const span = telemetry.tracer().startSpan(
       `memcached ${context.operation}`,
       {
         kind: SpanKind.CLIENT,
-        attributes: {
-          ...attributes,
-          ...(typeof context.ns === 'string' && context.ns !== '' && { [ATTR_DB_NAMESPACE]: context.ns }),
-          ...(telemetry.config().captureKeys === true &&
-            context.memcachedKey !== undefined && { [ATTR_LOVELY_MEMCACHED_KEY]: context.memcachedKey }),
-        },
+        attributes:
+          namespaced || keyed
+            ? {
+                ...attributes,
+                ...(namespaced && { [ATTR_DB_NAMESPACE]: context.ns as string }),
+                ...(keyed && { [ATTR_LOVELY_MEMCACHED_KEY]: context.memcachedKey as string }),
+              }
+            : attributes,
       },
       parent,
     );
@@ -91,11 +126,7 @@ export function traceOperations(telemetry: Telemetry): () => void {
       instruments.operationDuration.record(seconds, attributes);
       const result = readResult(context);
       if (result !== undefined) {
-        instruments.reads.add(1, {
-          [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_MEMCACHED,
-          [ATTR_DB_OPERATION_NAME]: context.operation,
-          [ATTR_RESULT]: result,
-        });
+        instruments.reads.add(1, readAttributesOf(context.operation, result));
       }
     }
     span.end();
@@ -103,6 +134,8 @@ export function traceOperations(telemetry: Telemetry): () => void {
 
   const stops = (Object.keys(operationChannels) as TracedOperation[]).map((operation) => {
     const channel = operationChannels[operation] as TracingChannel<unknown, OperationContext>;
+    const name = `lovely-memcached:${operation}`;
+    if (!nest) return subscribeTracedCalls(channel, name, { start, finish });
     const store = operationScope as Parameters<typeof channel.start.bindStore>[0];
     channel.start.bindStore(store, (context) => {
       // Whatever this throws would become an uncaught exception in the application.
@@ -113,7 +146,7 @@ export function traceOperations(telemetry: Telemetry): () => void {
         return operationScope.getStore();
       }
     });
-    const unsubscribe = subscribeTracedCalls(channel, `lovely-memcached:${operation}`, { finish });
+    const unsubscribe = subscribeTracedCalls(channel, name, { finish });
     return () => {
       channel.start.unbindStore(store);
       unsubscribe();

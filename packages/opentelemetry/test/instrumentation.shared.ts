@@ -9,7 +9,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import type { Histogram } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Harness, otelHarness, parentOf } from './otel-harness';
+import { otelHarness, parentOf } from './otel-harness';
 
 export interface Environment {
   transport: TransportFactory;
@@ -145,6 +145,25 @@ export function describeInstrumentation(name: string, setup: () => Promise<Envir
       expect(parentOf(queries[0] as ReadableSpan)).toBe(id('memcached getOrSet'));
       expect(parentOf(queries[1] as ReadableSpan)).toBe(id('render'));
       expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
+    });
+
+    it('with commandSpans: false, spans operations only (siblings in a factory) and still times each server', async () => {
+      const { otel, client, host } = await start({ commandSpans: false });
+      await client.getOrSet('outer', async () => (await client.query('inner')) ?? 1);
+      const spans = otel.spans();
+      expect(spans.map((s) => s.name).sort()).toEqual(['memcached getOrSet', 'memcached query']);
+      expect(spans.map(parentOf)).toEqual([undefined, undefined]);
+      const commands = await otel.points('lovely_memcached.command.duration');
+      expect(commands.map((p) => p.attributes['server.address'])).toContain(host);
+
+      // Changed at run time, it takes effect at once.
+      otel.instrumentation.setConfig({});
+      await client.query('inner');
+      const later = otel.spans().slice(2);
+      const [query] = named(later, 'memcached query');
+      const requests = later.filter((s) => !isOperation(s));
+      expect(requests.map(parentOf)).not.toHaveLength(0);
+      expect(requests.map(parentOf)).toEqual(requests.map(() => query?.spanContext().spanId));
     });
 
     it('measures durations and counts hits, misses, stale reads, factory runs and lease waits', async () => {
