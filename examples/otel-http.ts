@@ -80,7 +80,8 @@ const reads = (result: string) =>
   points('lovely_memcached.cache.reads')
     .filter((point) => point.attributes.result === result)
     .reduce((sum, point) => sum + (point.value as number), 0);
-const [hits, misses] = [reads('hit'), reads('miss')];
+const [hits, stale, misses] = [reads('hit'), reads('stale'), reads('miss')];
+const count = (name: string) => points(name).reduce((sum, point) => sum + (point.value as number), 0);
 
 const finished = spans.getFinishedSpans();
 const milliseconds = (span: ReadableSpan) => span.duration[0] * 1e3 + span.duration[1] / 1e6;
@@ -97,7 +98,9 @@ const header = `  ${''.padEnd(28)}${'calls'.padStart(6)}${'mean ms'.padStart(10)
 
 const lines = [
   `${requests} page requests, ${server.renders} pages rendered`,
-  `cache reads: ${hits} hits, ${misses} misses, hit ratio ${((100 * hits) / (hits + misses)).toFixed(1)}%`,
+  // A stale page served within grace is served from the cache too.
+  `cache reads: ${hits} hits, ${stale} stale, ${misses} misses, hit ratio ${((100 * (hits + stale)) / (hits + stale + misses)).toFixed(1)}%`,
+  `getOrSet: ${count('lovely_memcached.factory.calls')} renders (factory runs), ${count('lovely_memcached.lease.waits')} waits for another caller's render`,
   'operations (db.client.operation.duration):',
   header,
 ];

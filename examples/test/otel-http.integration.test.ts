@@ -9,7 +9,7 @@ it('the OpenTelemetry example measures a real memcached, and leaves it as found'
     expectSummary(await runOtelExample(server), server);
     // It took its pages away: a second run starts cold and counts the same.
     const again = await runOtelExample(server);
-    expect(again).toContain('cache reads: 13 hits, 5 misses');
+    expect(again).toContain('cache reads: 13 hits, 0 stale, 5 misses');
   } finally {
     await memcached.stop();
   }

@@ -1,7 +1,7 @@
 /**
  * Runs examples/otel-http.ts as a user would and reads its summary. The traffic it sends is fixed: five rounds
  * over three pages (the first round misses, the other four hit), then a change to user 42, then one more round
- * (the two pages showing user 42 miss, /users/7 hits): 18 reads, 13 hits, 5 misses, 5 renders.
+ * (the two pages showing user 42 miss, /users/7 hits): 18 getOrSet reads, 13 hits, 5 misses, 5 renders.
  */
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -29,7 +29,8 @@ export async function runOtelExample(servers: string): Promise<string> {
 /** The summary's counts, and a latency row for each operation and for the requests to `server`. */
 export function expectSummary(output: string, server: string): void {
   expect(output).toContain('18 page requests, 5 pages rendered');
-  expect(output).toContain('cache reads: 13 hits, 5 misses, hit ratio 72.2%');
+  expect(output).toContain('cache reads: 13 hits, 0 stale, 5 misses, hit ratio 72.2%');
+  expect(output).toContain('getOrSet: 5 renders (factory runs), 0 waits');
   const calls = (label: string) => {
     // A label, then the padding before its count: `set` is not `set 127.0.0.1:11211`.
     const row = output.split('\n').find((line) => line.trim().startsWith(`${label}  `));
@@ -38,8 +39,7 @@ export function expectSummary(output: string, server: string): void {
     for (const ms of [mean, p50, p95]) expect(ms).toBeGreaterThanOrEqual(0);
     return count;
   };
-  expect(calls('query')).toBe(18);
-  expect(calls('set')).toBe(5); // one per render
+  expect(calls('getOrSet')).toBe(18); // one per page request
   expect(calls('invalidate')).toBe(1);
   expect(calls(`getMulti ${server}`)).toBeGreaterThan(0);
   const nesting = /under their operation's span: (\d+)\/(\d+)/.exec(output);
