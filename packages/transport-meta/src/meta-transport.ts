@@ -34,6 +34,7 @@ import { Connection } from './connection';
 import { type Dialect, type ExchangeBuilder, exchange, exchangeWith, MORE, type StoreKind } from './exchange';
 import { metaDialect } from './meta-dialect';
 import { type MetaTransportOptions, type ResolvedMetaOptions, resolveMetaOptions } from './options';
+import { serverLeases } from './server-leases';
 
 /** memcached's first version with stable meta commands (and `HD` instead of `OK`). */
 const META_SINCE = [1, 6, 10];
@@ -170,7 +171,7 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
       }
     }
 
-    return {
+    const transport: Transport = {
       specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
       name: resolved.proxy ? 'meta (proxy)' : 'meta',
       capabilities: {
@@ -281,5 +282,8 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
         pool.close();
       },
     };
+    // Server-side leases need the meta commands: behind a proxy, the core takes them with `add`.
+    if (resolved.proxy || !resolved.serverLeases) return transport;
+    return { ...transport, leases: serverLeases(call) };
   };
 }
