@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Dependencies, type DependencyRecords, dependencyRecords, namespaceTokenKey } from './dependencies';
 import {
+  compressBody,
   type EncodedBody,
   encodeBody,
   encodeEntry,
   entrySize,
+  Kind,
   MAX_DEPENDENCIES,
+  PLAIN_TEXT_FLAGS,
   type TokenStamp,
 } from './entry-format';
 import { CacheError, InvalidValueError, KeyTrackingDisabledError } from './errors';
@@ -139,8 +142,8 @@ export class MemcachedClient {
     const resolved = this.resolveKey(key, options.ns, options.raw);
     const exptime = toExptime(options.lifetime ?? this.defaultLifetime, this.options.now());
     const records = this.dependencyRecords(options.dependencies, resolved.ns);
-    const body = encodeBody(value, options.raw === true);
     const namespaced = stampsNamespace(resolved, options.raw === true, records);
+    const body = this.encode(value, options.raw === true, records);
     // The stored size is known before any I/O: a value too large leaves no token, index or record behind.
     this.checkSize(
       entrySize(body.body.length, records.length + Number(namespaced), false),
@@ -204,7 +207,7 @@ export class MemcachedClient {
           prepare: async () => {
             const stamps = await this.takeStamps(resolved, records, namespaced);
             return (value, freshness) =>
-              this.store(resolved, encodeBody(value, raw), stamps, exptime, freshness);
+              this.store(resolved, this.encode(value, raw, records), stamps, exptime, freshness);
           },
           reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
         },
@@ -234,6 +237,20 @@ export class MemcachedClient {
       dependencies.index(records, resolved.memcachedKey),
     ]);
     return namespaceStamp === undefined ? stamps : [namespaceStamp, ...stamps];
+  }
+
+  /**
+   * A value as bytes, compressed where the settings say so. A raw value without dependencies stays its plain
+   * bytes for other clients to read; compression comes before the size check, so a value over the item limit
+   * that compresses under it is stored.
+   */
+  private encode(value: unknown, raw: boolean, records: readonly DependencyRecords[]): EncodedBody {
+    const body = encodeBody(value, raw);
+    if (!raw) return compressBody(body, this.options.compression);
+    if (records.length === 0) return body;
+    // With dependencies a raw string is stored in our format (as text), so it may be compressed too.
+    const text = body.kind === PLAIN_TEXT_FLAGS ? { body: body.body, kind: Kind.TEXT } : body;
+    return compressBody(text, this.options.compression);
   }
 
   /** Writes an encoded value with its stamps; the memcached key, or `null` when no server took it. */

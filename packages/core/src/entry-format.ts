@@ -8,6 +8,7 @@
  * the body is preceded by dependency tokens:
  *   [freshness header?][u16 count][count × (u8 length, token key, u8 length, token), all ASCII][body]
  */
+import { compress, decompress, type ResolvedCompression } from './compression';
 import { InvalidValueError } from './errors';
 import { FRESHNESS_HEADER_LENGTH, type Freshness, readFreshness, writeFreshness } from './freshness';
 import { isMemcachedKey } from './key';
@@ -19,6 +20,8 @@ const MARK_MASK = 0xffff_0000;
 const DEPS_BIT = 0x100;
 /** The body is preceded by a freshness header (read-through entries, see freshness.ts). */
 const FRESH_BIT = 0x200;
+/** The body is compressed: its first byte names the codec (see compression.ts). */
+const COMPRESSED_BIT = 0x400;
 
 export const Kind = {
   /** a JSON-shaped value */
@@ -122,6 +125,27 @@ export function entryStamps(item: TransportItem): TokenStamp[] | undefined {
 export interface EncodedBody {
   body: Uint8Array;
   kind: Kind | typeof PLAIN_TEXT_FLAGS;
+  /** The body is `[codec id][compressed bytes]`. */
+  compressed?: boolean;
+}
+
+/**
+ * The body compressed when it reaches the threshold and compressing makes it smaller. Plain text and raw bytes
+ * stay as they are: they are stored for other memcached clients to read.
+ */
+export function compressBody(
+  encoded: EncodedBody,
+  compression: ResolvedCompression | undefined,
+): EncodedBody {
+  if (
+    compression === undefined ||
+    encoded.kind === PLAIN_TEXT_FLAGS ||
+    encoded.compressed === true ||
+    encoded.body.length < compression.threshold
+  )
+    return encoded;
+  const body = compress(encoded.body, compression);
+  return body === undefined ? encoded : { body, kind: encoded.kind, compressed: true };
 }
 
 /** Encodes a value, throwing `InvalidValueError` for what cannot be stored; no I/O happens before this. */
@@ -144,13 +168,18 @@ export function encodeBody(value: unknown, raw: boolean): EncodedBody {
  * format.
  */
 export function encodeEntry(
-  { body, kind }: EncodedBody,
+  { body, kind, compressed }: EncodedBody,
   stamps: readonly TokenStamp[],
   freshness?: Freshness,
 ): EncodedEntry {
+  const compressedBit = compressed === true ? COMPRESSED_BIT : 0;
   if (stamps.length === 0 && freshness === undefined)
-    return { bytes: body, flags: kind === PLAIN_TEXT_FLAGS ? PLAIN_TEXT_FLAGS : flagsOf(kind) };
-  return withHeaders(body, kind === PLAIN_TEXT_FLAGS ? Kind.TEXT : kind, stamps, freshness);
+    return {
+      bytes: body,
+      flags: kind === PLAIN_TEXT_FLAGS ? PLAIN_TEXT_FLAGS : (flagsOf(kind) | compressedBit) >>> 0,
+    };
+  const entry = withHeaders(body, kind === PLAIN_TEXT_FLAGS ? Kind.TEXT : kind, stamps, freshness);
+  return { bytes: entry.bytes, flags: (entry.flags | compressedBit) >>> 0 };
 }
 
 export interface DecodedEntry {
@@ -224,6 +253,11 @@ export function decodeEntry(item: TransportItem, raw: boolean): DecodedEntry | u
     if (decoded === undefined) return undefined;
     stamps = decoded.stamps;
     body = body.subarray(decoded.bodyStart);
+  }
+  if (flags & COMPRESSED_BIT) {
+    const inflated = decompress(body);
+    if (inflated === undefined) return undefined;
+    body = inflated;
   }
   const value = decodeBody(kind, body);
   if (value === NOT_DECODED) return undefined;

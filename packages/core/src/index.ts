@@ -1,4 +1,6 @@
 export { MemcachedClient, type Storable } from './client';
+export type { Codec, CodecName, CompressionOptions } from './compression';
+export { MAX_DECOMPRESSED_BYTES } from './compression';
 export {
   CacheError,
   type CacheErrorCode,

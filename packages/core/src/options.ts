@@ -1,3 +1,4 @@
+import { type CompressionOptions, type ResolvedCompression, resolveCompression } from './compression';
 import { CacheError } from './errors';
 import type { Namespace } from './key';
 import { toExptime } from './lifetime';
@@ -24,6 +25,12 @@ export interface MemcachedClientOptions {
   trackKeys?: boolean;
   /** The clock, in milliseconds, used to turn lifetimes over 30 days into absolute times. @default Date.now */
   now?: () => number;
+  /**
+   * Values whose encoded form reaches `threshold` bytes are stored compressed with `codec` (when that makes them
+   * smaller); `false` turns it off. Every client reads compressed entries, whatever its own setting.
+   * @default { threshold: 16384, codec: 'deflate' }
+   */
+  compression?: CompressionOptions | false;
 }
 
 export interface ResolvedOptions {
@@ -33,6 +40,7 @@ export interface ResolvedOptions {
   defaultNS: Namespace;
   trackKeys: boolean;
   now: () => number;
+  compression: ResolvedCompression | undefined;
 }
 
 export const DEFAULT_SERVERS: readonly string[] = ['127.0.0.1:11211'];
@@ -48,6 +56,7 @@ export function resolveOptions(options: MemcachedClientOptions): ResolvedOptions
     defaultNS: checkDefaultNamespace(options.defaultNS ?? null),
     trackKeys: checkBoolean('trackKeys', options.trackKeys ?? false),
     now,
+    compression: resolveCompression(options.compression),
   };
 }
 

@@ -1,0 +1,40 @@
+import { CacheError, MemcachedClient } from '@lovely-memcached/core';
+import { memoryTransport } from '@lovely-memcached/transport-memory';
+import { expect, it } from 'vitest';
+import { describeCompression } from './compression.shared';
+
+describeCompression('the memory transport', async () => ({
+  transport: memoryTransport(),
+  servers: ['127.0.0.1:11211'],
+  teardown: async () => {},
+}));
+
+it.each([
+  [{ threshold: -1 }, 'compression.threshold'],
+  [{ threshold: 1.5 }, 'compression.threshold'],
+  [{ codec: 'lz4' }, 'compression.codec'],
+  [
+    { codec: { id: 3, compress: (b: Uint8Array) => b, decompress: (b: Uint8Array) => b } },
+    'compression.codec',
+  ],
+  ['fast', 'compression'],
+])('refuses compression %o naming `%s`', (compression, name) => {
+  let error: unknown;
+  try {
+    new MemcachedClient({ transport: memoryTransport(), compression: compression as never });
+  } catch (caught) {
+    error = caught;
+  }
+  expect(error).toBeInstanceOf(CacheError);
+  expect((error as CacheError).code).toBe('ERR_INVALID_OPTION');
+  expect((error as Error).message).toContain(`\`${name}\``);
+});
+
+it.runIf(process.versions.node < '22.15')(
+  'refuses zstd on a Node without it, naming the version needed',
+  () => {
+    expect(
+      () => new MemcachedClient({ transport: memoryTransport(), compression: { codec: 'zstd' } }),
+    ).toThrow(/22\.15/);
+  },
+);
