@@ -11,14 +11,16 @@ ensure_pnpm() {
   fi
 }
 
-# memcached for the integration tests; sasl2-bin (saslpasswd2) for the SASL test's user database.
+# memcached for the integration tests; sasl2-bin (saslpasswd2) for the SASL test's user database; nutcracker
+# (twemproxy, in /usr/sbin) for the meta transport's proxy test.
 ensure_memcached() {
-  command -v memcached >/dev/null 2>&1 && command -v saslpasswd2 >/dev/null 2>&1 && return 0
-  echo "› installing memcached and sasl2-bin from the OS packages (apt-get install -y memcached sasl2-bin)"
+  command -v memcached >/dev/null 2>&1 && command -v saslpasswd2 >/dev/null 2>&1 &&
+    { command -v nutcracker >/dev/null 2>&1 || [ -x /usr/sbin/nutcracker ]; } && return 0
+  echo "› installing memcached, sasl2-bin and nutcracker from the OS packages (apt-get install -y memcached sasl2-bin nutcracker)"
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq memcached sasl2-bin >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq memcached sasl2-bin nutcracker >/dev/null
 }
 
 ensure_dependencies() {
