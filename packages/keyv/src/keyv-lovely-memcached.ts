@@ -40,9 +40,7 @@ interface Failure {
  * Like the client, it never throws for an unreachable server (reads miss, writes resolve `false`); anything
  * unexpected is emitted as an `error` event (Keyv forwards it to its own) and the call resolves as a miss.
  */
-// Keyv 5 types `setMany` as resolving to void, yet `keyv.setMany()` returns what the store's resolves to: ours
-// resolves to one boolean per entry, so that `keyv.setMany()` says which entries were stored.
-export class KeyvLovelyMemcached extends EventEmitter implements Omit<KeyvStoreAdapter, 'setMany'> {
+export class KeyvLovelyMemcached extends EventEmitter implements KeyvStoreAdapter {
   /** The client underneath: use it directly for what Keyv has no words for (dependencies, `getOrSet`, stats). */
   readonly client: MemcachedClient;
   /** Set by Keyv (`'keyv'` unless configured); one adapter per Keyv, since Keyv assigns it. */
@@ -109,12 +107,22 @@ export class KeyvLovelyMemcached extends EventEmitter implements Omit<KeyvStoreA
 
   /** `ttl` in milliseconds (none: no expiry); false when no server took the value. */
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    const [stored] = await this.setMany([{ key, value, ttl }]);
+    const [stored] = await this.storeMany([{ key, value, ttl }]);
     return stored === true;
   }
 
-  /** Every entry written in one pipelined batch; one result per entry (a failed one is reported, and false). */
-  async setMany(entries: KeyvSetEntry[]): Promise<boolean[]> {
+  /**
+   * Every entry written in one pipelined batch. Typed `Promise<void>` as Keyv's adapter type has it (so the
+   * store fits where a `KeyvStoreAdapter` is asked for), it resolves to one boolean per entry, which
+   * `keyv.setMany()` hands back as its result: false for an entry not stored (a failed one is also reported).
+   */
+  setMany(entries: KeyvSetEntry[]): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: it must match the `Promise<void>` overload, Keyv's type.
+  async setMany(entries: KeyvSetEntry[]): Promise<boolean[] | void> {
+    return this.storeMany(entries);
+  }
+
+  private async storeMany(entries: readonly KeyvSetEntry[]): Promise<boolean[]> {
     const results = await this.attempt('setMany', entries.map((e) => e.key).join(' '), undefined, () =>
       this.generations.run(this.namespace, (ns) =>
         Promise.all(entries.map((entry) => this.store(entry, ns))),
