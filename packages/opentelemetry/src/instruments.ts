@@ -1,4 +1,4 @@
-import type { Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import {
   METRIC_DB_CLIENT_OPERATION_DURATION,
   METRIC_LOVELY_MEMCACHED_CACHE_READS,
@@ -8,10 +8,20 @@ import {
   METRIC_LOVELY_MEMCACHED_SERVER_EVENTS,
 } from './semantic-conventions';
 
+/**
+ * Read results, tallied here and reported through an observable counter when metrics are collected: a read is
+ * one increment instead of an SDK measurement (which hashes its attributes each time), and reads are the most
+ * frequent thing this package counts.
+ */
+export interface ReadTally {
+  /** `attributes` must be one object per combination (they are the tally's keys). */
+  add(attributes: Attributes): void;
+}
+
 export interface Instruments {
   operationDuration: Histogram;
   commandDuration: Histogram;
-  reads: Counter;
+  reads: ReadTally;
   factoryCalls: Counter;
   leaseWaits: Counter;
   serverEvents: Counter;
@@ -37,10 +47,7 @@ export function createInstruments(meter: Meter): Instruments {
       unit: 's',
       advice: { explicitBucketBoundaries: DURATION_BUCKETS },
     }),
-    reads: meter.createCounter(METRIC_LOVELY_MEMCACHED_CACHE_READS, {
-      description: 'Cache reads (query, getOrSet) by result: hit, miss or stale.',
-      unit: '{read}',
-    }),
+    reads: readTally(meter),
     factoryCalls: meter.createCounter(METRIC_LOVELY_MEMCACHED_FACTORY_CALLS, {
       description: 'getOrSet factory runs (cold fills and refreshes).',
       unit: '{call}',
@@ -54,4 +61,17 @@ export function createInstruments(meter: Meter): Instruments {
       unit: '{event}',
     }),
   };
+}
+
+function readTally(meter: Meter): ReadTally {
+  const counts = new Map<Attributes, number>();
+  meter
+    .createObservableCounter(METRIC_LOVELY_MEMCACHED_CACHE_READS, {
+      description: 'Cache reads (query, getOrSet) by result: hit, miss or stale.',
+      unit: '{read}',
+    })
+    .addCallback((observe) => {
+      for (const [attributes, count] of counts) observe.observe(count, attributes);
+    });
+  return { add: (attributes) => counts.set(attributes, (counts.get(attributes) ?? 0) + 1) };
 }

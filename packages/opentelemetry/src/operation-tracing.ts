@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { type OperationContext, operationChannels, type TracedOperation } from '@lovely-memcached/core';
 import { type Attributes, diag, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { errorType } from './error-type';
-import { operationScope, parentContext } from './parent-context';
+import { type OperationScope, operationScope, parentContext } from './parent-context';
 import {
   ATTR_DB_NAMESPACE,
   ATTR_DB_OPERATION_NAME,
@@ -101,6 +101,12 @@ export function traceOperations(telemetry: Telemetry, nest: boolean): () => void
       parent,
     );
     states.set(context, { span, startedAt: performance.now(), attributes });
+    return { span, parent };
+  };
+
+  /** What the operation's async work carries: its span as the parent of what it starts. */
+  const scope = (context: OperationContext): OperationScope => {
+    const { span, parent } = start(context);
     return { context: trace.setSpan(parent, span), activeAtStart: trace.getSpan(parent) };
   };
 
@@ -126,7 +132,7 @@ export function traceOperations(telemetry: Telemetry, nest: boolean): () => void
       instruments.operationDuration.record(seconds, attributes);
       const result = readResult(context);
       if (result !== undefined) {
-        instruments.reads.add(1, readAttributesOf(context.operation, result));
+        instruments.reads.add(readAttributesOf(context.operation, result));
       }
     }
     span.end();
@@ -140,7 +146,7 @@ export function traceOperations(telemetry: Telemetry, nest: boolean): () => void
     channel.start.bindStore(store, (context) => {
       // Whatever this throws would become an uncaught exception in the application.
       try {
-        return start(context);
+        return scope(context);
       } catch (error) {
         diag.error('@lovely-memcached/opentelemetry: operation start failed', error);
         return operationScope.getStore();
