@@ -10,7 +10,8 @@
  *       no AsyncLocalStorage carrying the operation's span);
  *   (e) as (c) with 1 trace in 10 sampled (`TraceIdRatioBasedSampler(0.1)`), as production setups often run.
  * Modes run in interleaved rounds (rotated order, each mode switched on just before its turn), so drift hits all
- * alike; the figure is the median over rounds. Ratios are ops/s against (a).
+ * alike; each figure is the median over rounds. Ratios are against (a): ops/s (higher is better), and this
+ * process's CPU time per operation (lower is better; steadier than ops/s when other processes share the cores).
  *
  *   pnpm --filter @lovely-memcached/bench observability        ROUNDS=9 TIME_MS=300 for steadier figures
  */
@@ -27,7 +28,6 @@ import {
   type SpanExporter,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
-import { Bench } from 'tinybench';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const TIME_MS = Number(process.env.TIME_MS ?? 200);
@@ -131,8 +131,34 @@ const median = (values: number[]) => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-async function measure(client: MemcachedClient, concurrency: number): Promise<Map<string, number>> {
-  const opsPerSecond = new Map<string, number[]>(modes.map((m) => [m.name, []]));
+interface Figures {
+  opsPerSecond: number;
+  /** CPU time of this process per operation: less swayed than ops/s by other processes on a busy machine. */
+  cpuMicroseconds: number;
+}
+
+/** Runs `iteration` for `ms` (after a short warm-up); operations per second and CPU µs per operation. */
+async function run(iteration: () => Promise<unknown>, concurrency: number, ms: number): Promise<Figures> {
+  const warmUntil = performance.now() + 50;
+  while (performance.now() < warmUntil) await iteration();
+  let operations = 0;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const until = started + ms;
+  while (performance.now() < until) {
+    await iteration();
+    operations += concurrency;
+  }
+  const elapsed = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return {
+    opsPerSecond: (operations * 1000) / elapsed,
+    cpuMicroseconds: (used.user + used.system) / operations,
+  };
+}
+
+async function measure(client: MemcachedClient, concurrency: number): Promise<Map<string, Figures>> {
+  const rounds = new Map<string, Figures[]>(modes.map((m) => [m.name, []]));
   const op = () => client.query('page');
   const iteration = concurrency === 1 ? op : () => Promise.all(Array.from({ length: concurrency }, op));
   for (let round = 0; round < ROUNDS; round++) {
@@ -140,18 +166,21 @@ async function measure(client: MemcachedClient, concurrency: number): Promise<Ma
       const mode = modes[(i + round) % modes.length] as Mode;
       mode.on();
       try {
-        const bench = new Bench({ time: TIME_MS, warmupTime: 50, warmupIterations: 8 });
-        bench.add(mode.name, iteration);
-        await bench.run();
-        const result = bench.tasks[0]?.result;
-        if (result === undefined || !('latency' in result)) throw new Error(`${mode.name} did not complete`);
-        opsPerSecond.get(mode.name)?.push((concurrency * 1000) / result.latency.p50);
+        rounds.get(mode.name)?.push(await run(iteration, concurrency, TIME_MS));
       } finally {
         mode.off();
       }
     }
   }
-  return new Map([...opsPerSecond].map(([name, values]) => [name, median(values)]));
+  return new Map(
+    [...rounds].map(([name, figures]) => [
+      name,
+      {
+        opsPerSecond: median(figures.map((f) => f.opsPerSecond)),
+        cpuMicroseconds: median(figures.map((f) => f.cpuMicroseconds)),
+      },
+    ]),
+  );
 }
 
 const memcached = await startMemcached({ args: ['-t', '1'] });
@@ -163,11 +192,15 @@ try {
   );
   for (const concurrency of CONCURRENCIES) {
     const results = await measure(client, concurrency);
-    const baseline = results.get(modes[0]?.name ?? '') ?? Number.NaN;
-    console.log(`\nconcurrency ${concurrency}`);
-    for (const [name, ops] of results) {
+    const baseline = results.get(modes[0]?.name ?? '');
+    console.log(`\nconcurrency ${concurrency}${''.padEnd(34)}ops/s   vs (a)   CPU µs/op   vs (a)`);
+    for (const [name, { opsPerSecond, cpuMicroseconds }] of results) {
+      const ops = Math.round(opsPerSecond).toLocaleString('en-US');
+      const opsRatio = (opsPerSecond / (baseline?.opsPerSecond ?? Number.NaN)).toFixed(2);
+      const cpuRatio = (cpuMicroseconds / (baseline?.cpuMicroseconds ?? Number.NaN)).toFixed(2);
       console.log(
-        `  ${name.padEnd(42)}${Math.round(ops).toLocaleString('en-US').padStart(10)} ops/s   ${(ops / baseline).toFixed(2)}× (a)`,
+        `  ${name.padEnd(44)}${ops.padStart(9)}${`${opsRatio}×`.padStart(9)}` +
+          `${cpuMicroseconds.toFixed(1).padStart(12)}${`${cpuRatio}×`.padStart(9)}`,
       );
     }
   }
