@@ -317,6 +317,26 @@ describe('construction and disconnect', () => {
     expect(await client.query('still')).toBe('open');
   });
 
+  it('takes a client made by the other (ESM or CJS) copy of core, which instanceof would not recognise', async () => {
+    const client = clientOf(memoryTransport());
+    // What a client from the other copy looks like from here: the same members, another class.
+    const foreign = {
+      servers: client.servers,
+      defaultNS: client.defaultNS,
+      query: client.query.bind(client),
+      set: client.set.bind(client),
+      getOrSet: client.getOrSet.bind(client),
+      invalidate: client.invalidate.bind(client),
+      close: client.close.bind(client),
+    } as unknown as MemcachedClient;
+    expect(foreign).not.toBeInstanceOf(MemcachedClient);
+    const store = new KeyvLovelyMemcached(foreign);
+    expect(store.client).toBe(foreign);
+    await store.set('k', 'v');
+    expect(await client.query('k')).toBeUndefined(); // stored in the Keyv namespace, not as a plain key
+    expect(await store.get('k')).toBe('v');
+  });
+
   it('options without a transport are refused with ERR_NO_TRANSPORT', () => {
     // @ts-expect-error: the transport is required
     expect(() => new KeyvLovelyMemcached({ servers: SERVER })).toThrow(
