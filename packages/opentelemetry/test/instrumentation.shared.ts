@@ -199,11 +199,15 @@ export function describeInstrumentation(name: string, setup: () => Promise<Envir
       // A second client on the same servers waits for the first one's factory instead of running its own.
       const other = new MemcachedClient({ transport: env.transport, servers: env.servers });
       cleanups.push(() => other.close());
-      const slow = client.getOrSet(
-        'lease',
-        () => new Promise((resolve) => setTimeout(() => resolve('A'), 150)),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      let began = () => {};
+      const running = new Promise<void>((resolve) => {
+        began = resolve;
+      });
+      const slow = client.getOrSet('lease', () => {
+        began(); // the lease is held from here on
+        return new Promise((resolve) => setTimeout(() => resolve('A'), 300));
+      });
+      await running;
       let ran = false;
       const waited = other.getOrSet('lease', () => {
         ran = true;
