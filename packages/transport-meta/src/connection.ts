@@ -27,6 +27,11 @@ export interface Pending {
   opaque: string | undefined;
   /** A quiet request: no reply when its outcome is the usual one. */
   quiet: boolean;
+  /**
+   * A batch of quiet requests sharing one opaque and ending with its own `mn`: every reply carrying its opaque
+   * belongs to it, and `MN` completes it (a multi-get: one entry, not one per key).
+   */
+  batch?: boolean;
   /** Handles a reply; true when the request is complete (classic `gets` and `stats` take several). */
   onReply(reply: Reply): boolean;
   /** A quiet request that got no reply: its usual outcome. */
@@ -231,11 +236,13 @@ export class Connection implements HealthConnection {
         entry = this.queue[this.head];
       }
       if (entry === undefined) return false;
-      if (entry.terminator) return true;
+      // A batch's error belongs to one of its keys (left out); `mn` never answers with an error.
+      if (entry.terminator || entry.batch === true) return true;
       if (entry.onReply(reply)) this.head++;
       return true;
     }
-    const opaque = code === 'MN' ? undefined : opaqueOf(reply);
+    const closing = code === 'MN';
+    const opaque = closing ? undefined : opaqueOf(reply);
     let entry = this.queue[this.head];
     // Quiet requests skipped by this reply were answered by silence.
     while (entry?.quiet && (opaque === undefined || entry.opaque !== opaque)) {
@@ -243,8 +250,16 @@ export class Connection implements HealthConnection {
       entry.onSilent();
       entry = this.queue[this.head];
     }
-    if (entry === undefined || entry.opaque !== opaque || entry.terminator !== (code === 'MN')) return false;
-    if (entry.onReply(reply)) this.head++;
+    if (entry === undefined) return false;
+    if (closing) {
+      // `MN` closes a tick's quiet requests or a batch, and answers nothing else.
+      if (!entry.terminator && entry.batch !== true) return false;
+      this.head++;
+      entry.onReply(reply);
+    } else {
+      if (entry.opaque !== opaque || entry.terminator) return false;
+      if (entry.onReply(reply) && entry.batch !== true) this.head++;
+    }
     if (this.head === this.queue.length && this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;

@@ -14,6 +14,8 @@ export interface Exchange<T> {
   opaque?: string;
   /** Quiet (`q`): no reply when the outcome is `silent`. */
   quiet?: boolean;
+  /** Quiet requests under one opaque, ended by their own `mn`: replies until `MN` (see Pending.batch). */
+  batch?: boolean;
   /** The outcome a reply gives, or MORE while further replies belong to this request. */
   reply(reply: Reply): T | typeof MORE;
   /** A quiet request's outcome when no reply came. */
@@ -64,6 +66,7 @@ export function exchangeWith<T>(
   connection.send(request.bytes, {
     opaque: request.opaque,
     quiet: request.quiet === true,
+    batch: request.batch === true,
     onReply(reply) {
       const outcome = request.reply(reply);
       if (outcome === MORE) return false;

@@ -7,8 +7,7 @@
  * fetch (1.6.40) are not used.
  */
 import type { StoreStatus, TransportItem } from '@lovely-memcached/core';
-import type { Dialect, Exchange, StoreKind } from './exchange';
-import { withValue } from './exchange';
+import { type Dialect, type Exchange, MORE, type StoreKind, withValue } from './exchange';
 import type { Reply } from './reply-reader';
 
 /** A numeric flag of a meta reply (`f123`, `c45`), or undefined. Flags follow the code (and `VA`'s size). */
@@ -66,6 +65,28 @@ function storeStatus(kind: StoreKind, reply: Reply): StoreStatus {
   }
 }
 
+const MG = Buffer.from('mg ');
+const MN = Buffer.from('mn\r\n');
+
+/**
+ * `mg <key> v f c k q <opaque>` for every key, then `mn`, written straight into one buffer: building one long
+ * string and encoding it cost a sixth of a 100-key multi-get's CPU time in profiles.
+ */
+function multiGetRequest(keys: readonly string[], opaque: string): Buffer {
+  const suffix = Buffer.from(` v f c k q ${opaque}\r\n`, 'latin1');
+  let size = MN.length;
+  for (const key of keys) size += MG.length + key.length + suffix.length;
+  const bytes = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for (const key of keys) {
+    offset += MG.copy(bytes, offset);
+    offset += bytes.write(key, offset, 'latin1');
+    offset += suffix.copy(bytes, offset);
+  }
+  MN.copy(bytes, offset);
+  return bytes;
+}
+
 export const metaDialect: Dialect = {
   name: 'meta',
 
@@ -76,20 +97,26 @@ export const metaDialect: Dialect = {
   }),
 
   getMulti(keys, found) {
-    // Quiet gets: misses stay silent, and the tick's `mn` closes the batch.
-    return keys.map(
-      (key) =>
-        (opaque): Exchange<void> => ({
-          bytes: `mg ${key} v f c q ${opaque}\r\n`,
+    // One batch: quiet gets (misses stay silent) under one opaque, hits naming their key (`k`), closed by
+    // `mn`. One pending entry and one buffer for the whole batch, as the memjs transport's GETKQ + NOOP.
+    const asked = new Set(keys);
+    return [
+      (opaque): Exchange<void> => {
+        return {
+          bytes: multiGetRequest(keys, opaque),
           opaque,
-          quiet: true,
+          batch: true,
           reply(reply) {
+            if (reply.code === 'MN') return undefined;
+            const key = flag(reply, 'k');
             const item = itemOf(reply);
-            if (item !== undefined) found.set(key, item);
+            // A hit for a key not asked for cannot be ours: not taken.
+            if (key !== undefined && item !== undefined && asked.has(key)) found.set(key, item);
+            return MORE;
           },
-          silent: undefined,
-        }),
-    );
+        };
+      },
+    ];
   },
 
   store: (kind, key, value, flags, exptime, cas) => (opaque) => ({
