@@ -13,7 +13,7 @@
  * evicted or flushed is replaced by a new token: the namespace reads as empty, never as an older generation.
  */
 import { randomBytes } from 'node:crypto';
-import type { Key, MemcachedClient, Namespace } from '@lovely-memcached/core';
+import type { MemcachedClient, Namespace } from '@lovely-memcached/core';
 
 const RECORD = '@lovely-memcached/keyv generation';
 
@@ -23,7 +23,7 @@ const CREATE_LOCK_TIMEOUT_MS = 1000;
 /** One Keyv namespace inside the client's `defaultNS`: its record key, and the label of its client namespace. */
 interface Scope {
   namespace: string | undefined;
-  record: Key;
+  record: string;
   label: string;
 }
 
@@ -32,6 +32,8 @@ export class Generations {
   private readonly known = new Map<string | undefined, string>();
   /** Scopes by Keyv namespace: a handful per process, built once (`undefined` is Keyv without a namespace). */
   private readonly scopes = new Map<string | undefined, Scope>();
+  /** Record reads issued in the current microtask turn, shared by the operations that start in it. */
+  private readonly turnReads = new Map<string | undefined, Promise<string | undefined>>();
 
   constructor(private readonly client: MemcachedClient) {}
 
@@ -66,9 +68,21 @@ export class Generations {
     return token;
   }
 
-  private async read(scope: Scope): Promise<string | undefined> {
-    const token = await this.client.query(scope.record, { ns: null });
-    return typeof token === 'string' ? token : undefined;
+  /**
+   * The record as memcached has it now. Operations started in the same turn share one read: it is issued
+   * after each of them started and leaves with their own reads, so it still sees every `clear()` that resolved
+   * before any of them began; 64 concurrent gets then make one record query, not 64.
+   */
+  private read(scope: Scope): Promise<string | undefined> {
+    let read = this.turnReads.get(scope.namespace);
+    if (read === undefined) {
+      read = this.client
+        .query(scope.record, { ns: null })
+        .then((token) => (typeof token === 'string' ? token : undefined));
+      if (this.turnReads.size === 0) queueMicrotask(() => this.turnReads.clear());
+      this.turnReads.set(scope.namespace, read);
+    }
+    return read;
   }
 
   /**
@@ -93,7 +107,8 @@ export class Generations {
       const parts = [outer, namespace].filter((part): part is string => typeof part === 'string');
       scope = {
         namespace,
-        record: [RECORD, outer === null ? [] : [outer], namespace === undefined ? [] : [namespace]],
+        // A string key: hashed on every operation, and a string is the cheapest key to encode.
+        record: `${RECORD} ${JSON.stringify([outer, namespace ?? null])}`,
         label: parts.join(':'),
       };
       this.scopes.set(namespace, scope);

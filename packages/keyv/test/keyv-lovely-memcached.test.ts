@@ -152,6 +152,18 @@ describe('round trips', () => {
     expect(transport.calls).toEqual({ getMulti: 3 });
   });
 
+  it('operations started together share one read of the generation record', async () => {
+    const client = clientOf(memoryTransport());
+    const store = new KeyvLovelyMemcached(client);
+    await store.set('warm', 1); // the generation is known from here on
+    const query = vi.spyOn(client, 'query');
+    const keys = Array.from({ length: 64 }, (_, i) => `k${i}`);
+    expect(await Promise.all(keys.map((key) => store.get(key)))).toEqual(keys.map(() => undefined));
+    expect(query).toHaveBeenCalledTimes(64 + 1);
+    await store.get('warm'); // a later turn reads the record again
+    expect(query).toHaveBeenCalledTimes(64 + 1 + 2);
+  });
+
   it('setMany writes every entry in one batch and says which were stored', async () => {
     const keyv = new Keyv({
       store: new KeyvLovelyMemcached(clientOf(memoryTransport({ maxItemSize: 4096 }))),
