@@ -17,7 +17,6 @@ export type CacheErrorCode =
   | 'ERR_AUTH'
   | 'ERR_FACTORY_TIMEOUT'
   | 'ERR_CLIENT_CLOSED'
-  | 'ERR_UNREACHABLE'
   | 'ERR_UNEXPECTED';
 
 /** Extra facts about the failure (the offending key, the server), for logs and programmatic handling. */

@@ -7,8 +7,8 @@ import {
   warnOnce,
 } from '@lovely-memcached/core';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
+import { clientNamespace } from './client-namespace';
 import { isAlive, storable } from './envelope';
-import { Generations } from './generations';
 import { lifetimeOf } from './lifetime';
 
 /** What Keyv and its tools read from `store.opts`; the compliance suite also writes to it. */
@@ -36,7 +36,7 @@ interface Failure {
 /**
  * A Keyv storage adapter over a `MemcachedClient`: `new Keyv({ store: new KeyvLovelyMemcached(client) })`.
  *
- * Keyv namespaces become client namespaces, cleared in one round trip by replacing their generation token.
+ * Each Keyv namespace is a client namespace (`keyv:<namespace>`), so `clear()` clears it alone in one round trip.
  * Like the client, it never throws for an unreachable server (reads miss, writes resolve `false`); anything
  * unexpected is emitted as an `error` event (Keyv forwards it to its own) and the call resolves as a miss.
  */
@@ -48,7 +48,8 @@ export class KeyvLovelyMemcached extends EventEmitter implements KeyvStoreAdapte
   opts: KeyvLovelyMemcachedOpts;
 
   private readonly ownsClient: boolean;
-  private readonly generations: Generations;
+  private currentNs: string | undefined;
+  private namespaceOfNs: string | undefined;
 
   /**
    * @param client a `MemcachedClient` (left open by `disconnect()`: it is yours to close), or the options to
@@ -60,45 +61,41 @@ export class KeyvLovelyMemcached extends EventEmitter implements KeyvStoreAdapte
     this.ownsClient = !isClient(client);
     this.client = isClient(client) ? client : new MemcachedClient(client);
     this.opts = { dialect: 'lovely-memcached', url: this.client.servers.join(',') };
-    this.generations = new Generations(this.client);
   }
 
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     return this.attempt('get', key, undefined, () =>
-      this.generations.run(this.namespace, (ns) => this.client.query<StoredData<Value>>(key, { ns })),
+      this.client.query<StoredData<Value>>(key, { ns: this.ns() }),
     );
   }
 
-  /** One multi-get per server for all the keys (and the namespace's generation). */
+  /** One multi-get per server for all the keys (the client batches reads made together). */
   async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
+    const ns = this.ns();
     return this.attempt(
       'getMany',
       keys.join(' '),
       keys.map(() => undefined),
-      () =>
-        this.generations.run(this.namespace, (ns) =>
-          Promise.all(keys.map((key) => this.client.query<StoredData<Value>>(key, { ns }))),
-        ),
+      () => Promise.all(keys.map((key) => this.client.query<StoredData<Value>>(key, { ns }))),
     );
   }
 
   /** Present and not past the `expires` Keyv wrote into it (memcached keeps entries a little longer). */
   async has(key: string): Promise<boolean> {
     return this.attempt('has', key, false, async () => {
-      const stored = await this.generations.run(this.namespace, (ns) => this.client.query(key, { ns }));
+      const stored = await this.client.query(key, { ns: this.ns() });
       return isAlive(stored, Date.now());
     });
   }
 
   async hasMany(keys: string[]): Promise<boolean[]> {
+    const ns = this.ns();
     return this.attempt(
       'hasMany',
       keys.join(' '),
       keys.map(() => false),
       async () => {
-        const stored = await this.generations.run(this.namespace, (ns) =>
-          Promise.all(keys.map((key) => this.client.query(key, { ns }))),
-        );
+        const stored = await Promise.all(keys.map((key) => this.client.query(key, { ns })));
         const now = Date.now();
         return stored.map((value) => isAlive(value, now));
       },
@@ -123,10 +120,9 @@ export class KeyvLovelyMemcached extends EventEmitter implements KeyvStoreAdapte
   }
 
   private async storeMany(entries: readonly KeyvSetEntry[]): Promise<boolean[]> {
+    const ns = this.ns();
     const results = await this.attempt('setMany', entries.map((e) => e.key).join(' '), undefined, () =>
-      this.generations.run(this.namespace, (ns) =>
-        Promise.all(entries.map((entry) => this.store(entry, ns))),
-      ),
+      Promise.all(entries.map((entry) => this.store(entry, ns))),
     );
     if (results === undefined) return entries.map(() => false);
     return results.map((result) => {
@@ -153,24 +149,11 @@ export class KeyvLovelyMemcached extends EventEmitter implements KeyvStoreAdapte
   }
 
   /**
-   * Clears this Keyv's namespace only, in one round trip, for every process sharing the servers; other
-   * namespaces and other applications' keys stay. An unreachable server leaves the namespace as it was: that is
-   * reported as an `error` event (`ERR_UNREACHABLE`), since Keyv's `clear()` has no result to say it.
+   * Clears this Keyv's namespace only (`invalidateNamespace`): one round trip whatever the number of entries,
+   * seen by every process sharing the servers; other namespaces and other applications' keys stay.
    */
   async clear(): Promise<void> {
-    const cleared = await this.attempt('clear', undefined, true, () =>
-      this.generations.replace(this.namespace),
-    );
-    if (!cleared) {
-      this.report(
-        new CacheError(
-          'ERR_UNREACHABLE',
-          `Keyv clear() of namespace ${JSON.stringify(this.namespace ?? null)} was not applied: the memcached server holding its generation record is unreachable, so its entries stay readable; call clear() again once the server is back`,
-          { context: { namespace: this.namespace } },
-        ),
-        'clear',
-      );
-    }
+    await this.attempt('clear', undefined, undefined, () => this.client.invalidateNamespace(this.ns()));
   }
 
   /** Closes the client if this adapter made it; a client passed in stays open for its owner to close. */
@@ -195,11 +178,19 @@ export class KeyvLovelyMemcached extends EventEmitter implements KeyvStoreAdapte
 
   /** Which keys existed, then removes them all: the reads leave in one batch, then the deletes in one. */
   private async remove(keys: string[]): Promise<boolean[]> {
-    return this.generations.run(this.namespace, async (ns) => {
-      const found = await Promise.all(keys.map((key) => this.client.query(key, { ns })));
-      await Promise.all(keys.map((key) => this.client.invalidate(key, { ns })));
-      return found.map((value) => value !== undefined);
-    });
+    const ns = this.ns();
+    const found = await Promise.all(keys.map((key) => this.client.query(key, { ns })));
+    await Promise.all(keys.map((key) => this.client.invalidate(key, { ns })));
+    return found.map((value) => value !== undefined);
+  }
+
+  /** The client namespace of Keyv's current namespace (Keyv may assign another at any time). */
+  private ns(): string {
+    if (this.namespaceOfNs !== this.namespace || this.currentNs === undefined) {
+      this.currentNs = clientNamespace(this.client.defaultNS, this.namespace);
+      this.namespaceOfNs = this.namespace;
+    }
+    return this.currentNs;
   }
 
   private async attempt<R, F>(

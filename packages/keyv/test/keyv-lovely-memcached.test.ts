@@ -39,6 +39,10 @@ function counted(inner: TransportFactory): TransportFactory & { calls: Record<st
   return factory;
 }
 
+/** Longer than the moment a client reuses a namespace token it read for its writes (100-150 ms). */
+const TOKEN_REUSE_SLACK_MS = 400;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 function errorsOf(keyv: Keyv): unknown[] {
   const errors: unknown[] = [];
   keyv.on('error', (error) => errors.push(error));
@@ -46,12 +50,12 @@ function errorsOf(keyv: Keyv): unknown[] {
 }
 
 describe('clear() and namespaces', () => {
-  it('a clear() from another process is seen by the next read of a process that cached the generation', async () => {
+  it('a clear() from another process is seen by the next read of every process', async () => {
     const servers = memoryTransport();
     const here = new Keyv({ store: new KeyvLovelyMemcached(clientOf(servers)), namespace: 'pages' });
     const there = new Keyv({ store: new KeyvLovelyMemcached(clientOf(servers)), namespace: 'pages' });
     await here.set('a', 1);
-    expect(await there.get('a')).toBe(1); // `there` now holds the generation in process
+    expect(await there.get('a')).toBe(1);
     await here.clear();
     expect(await there.get('a')).toBeUndefined();
     expect(await there.has('a')).toBe(false);
@@ -59,15 +63,19 @@ describe('clear() and namespaces', () => {
     expect(await here.get('a')).toBe(2);
   });
 
-  it('a write racing a clear() from another process lands in the generation that follows it', async () => {
+  it('a write racing a clear() from another process is a miss or the new value, never the cleared one', async () => {
     const servers = memoryTransport();
     const here = new KeyvLovelyMemcached(clientOf(servers));
     const there = new KeyvLovelyMemcached(clientOf(servers));
-    here.namespace = there.namespace = 'ns';
-    await there.set('warm', 'x'); // caches the generation in `there`
+    await there.set('k', 'before the clear'); // `there` now holds the namespace's token for a moment
     await here.clear();
-    expect(await there.set('k', 'after the clear')).toBe(true);
-    expect(await here.get('k')).toBe('after the clear');
+    // A write stamped with the token just deleted is dead on arrival (the client's documented trade-off for not
+    // reading the token on every write): lost, never served.
+    await there.set('k', 'right after the clear');
+    expect([undefined, 'right after the clear']).toContain(await here.get('k'));
+    await sleep(TOKEN_REUSE_SLACK_MS);
+    await there.set('k', 'later');
+    expect(await here.get('k')).toBe('later');
   });
 
   it('clears only its namespace: other namespaces and keys set through the client stay', async () => {
@@ -100,7 +108,7 @@ describe('clear() and namespaces', () => {
     expect(await blog.get('home')).toBe('blog home');
   });
 
-  it('two processes starting on an empty server agree on one generation', async () => {
+  it("processes writing to a new namespace at once all read one another's entries", async () => {
     const servers = memoryTransport();
     const stores = [0, 1, 2, 3].map(() => new Keyv({ store: new KeyvLovelyMemcached(clientOf(servers)) }));
     await Promise.all(stores.map((keyv, i) => keyv.set(`k${i}`, i)));
@@ -116,52 +124,40 @@ describe('clear() and namespaces', () => {
     const there = new Keyv({ store: new KeyvLovelyMemcached(clientOf(servers)) });
     await here.set('a', 1);
     expect(await there.get('a')).toBe(1);
-    await client.invalidateAll();
+    await clientOf(servers).invalidateAll(); // another process flushes the servers
     expect(await here.get('a')).toBeUndefined();
+    await sleep(TOKEN_REUSE_SLACK_MS); // writes stamped with a flushed token are lost for that moment
     await here.set('b', 2);
     await there.set('c', 3);
     expect(await there.get(['b', 'c'])).toEqual([2, 3]);
     expect(await here.get(['b', 'c'])).toEqual([2, 3]);
   });
 
-  it('a clear() that cannot reach the server is reported as ERR_UNREACHABLE, and changes nothing', async () => {
+  it('a clear() while the server is unreachable resolves quietly, like the client it stands on', async () => {
     const servers = memoryTransport();
     const keyv = new Keyv({ store: new KeyvLovelyMemcached(clientOf(servers)) });
     const errors = errorsOf(keyv);
     await keyv.set('a', 1);
     servers.down(SERVER);
-    await keyv.clear();
+    await expect(keyv.clear()).resolves.toBeUndefined();
     servers.up(SERVER);
-    expect(errors).toEqual([expect.objectContaining({ code: 'ERR_UNREACHABLE' })]);
-    expect(await keyv.get('a')).toBe(1);
+    expect(errors).toEqual([]);
   });
 });
 
 describe('round trips', () => {
-  it('once the generation is known, a get is one request and getMany one multi-get', async () => {
+  it('a get is one request and getMany one multi-get', async () => {
     const transport = counted(memoryTransport());
     const keyv = new Keyv({ store: new KeyvLovelyMemcached(clientOf(transport)) });
     await keyv.set('a', 1);
     await keyv.set('b', 2);
     for (const key of Object.keys(transport.calls)) delete transport.calls[key];
     expect(await keyv.get('a')).toBe(1);
-    expect(transport.calls).toEqual({ getMulti: 1 }); // the entry and the generation record together
+    expect(transport.calls).toEqual({ getMulti: 1 }); // the entry and its namespace's token together
     expect(await keyv.get(['a', 'b', 'missing'])).toEqual([1, 2, undefined]);
     expect(transport.calls).toEqual({ getMulti: 2 });
     expect(await keyv.has(['a', 'missing'])).toEqual([true, false]);
     expect(transport.calls).toEqual({ getMulti: 3 });
-  });
-
-  it('operations started together share one read of the generation record', async () => {
-    const client = clientOf(memoryTransport());
-    const store = new KeyvLovelyMemcached(client);
-    await store.set('warm', 1); // the generation is known from here on
-    const query = vi.spyOn(client, 'query');
-    const keys = Array.from({ length: 64 }, (_, i) => `k${i}`);
-    expect(await Promise.all(keys.map((key) => store.get(key)))).toEqual(keys.map(() => undefined));
-    expect(query).toHaveBeenCalledTimes(64 + 1);
-    await store.get('warm'); // a later turn reads the record again
-    expect(query).toHaveBeenCalledTimes(64 + 1 + 2);
   });
 
   it('setMany writes every entry in one batch and says which were stored', async () => {
