@@ -90,6 +90,7 @@ export class MemcachedClient {
   /** Set by the first `close()`: later calls are refused, and every `close()` waits for this one. */
   private closing: Promise<void> | undefined;
   private readonly namespaceTokenKeys = new Map<string, string>();
+  private readonly knownRecords = new Map<string, DependencyRecords>();
 
   constructor(options: MemcachedClientOptions) {
     if (typeof options?.transport !== 'function') {
@@ -165,7 +166,7 @@ export class MemcachedClient {
     exptime: number,
   ): Promise<string | null> {
     const stamps = await this.takeStamps(resolved, records, namespaced);
-    return this.store(resolved, body, stamps, exptime);
+    return this.store(resolved, body, stamps, exptime, undefined, records);
   }
 
   /**
@@ -207,7 +208,7 @@ export class MemcachedClient {
           prepare: async () => {
             const stamps = await this.takeStamps(resolved, records, namespaced);
             return (value, freshness) =>
-              this.store(resolved, this.encode(value, raw, records), stamps, exptime, freshness);
+              this.store(resolved, this.encode(value, raw, records), stamps, exptime, freshness, records);
           },
           reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
         },
@@ -217,26 +218,17 @@ export class MemcachedClient {
   }
 
   /**
-   * The current token of the namespace (when the entry carries it) and of each dependency (created where
-   * missing), and the entry listed in its dependencies' indexes.
+   * The current token of the namespace (when the entry carries it) and of each dependency, created where
+   * missing. Usually known already: a writer reuses tokens for a moment (see dependencies.ts).
    */
-  private async takeStamps(
+  private takeStamps(
     resolved: ResolvedKey,
     records: readonly DependencyRecords[],
     namespaced: boolean,
   ): Promise<TokenStamp[]> {
-    const { dependencies } = this.connection;
-    const namespace =
-      namespaced && resolved.namespaceTokenKey !== undefined
-        ? dependencies.namespaceStamp(resolved.namespaceTokenKey)
-        : undefined;
-    if (records.length === 0) return namespace === undefined ? [] : [await namespace];
-    const [namespaceStamp, stamps] = await Promise.all([
-      namespace,
-      dependencies.stamps(records),
-      dependencies.index(records, resolved.memcachedKey),
-    ]);
-    return namespaceStamp === undefined ? stamps : [namespaceStamp, ...stamps];
+    const tokenKeys = records.map((record) => record.tokenKey);
+    if (namespaced && resolved.namespaceTokenKey !== undefined) tokenKeys.unshift(resolved.namespaceTokenKey);
+    return tokenKeys.length === 0 ? NO_STAMPS : this.connection.dependencies.stamps(tokenKeys);
   }
 
   /**
@@ -259,7 +251,8 @@ export class MemcachedClient {
     body: EncodedBody,
     stamps: readonly TokenStamp[],
     exptime: number,
-    freshness?: Freshness,
+    freshness: Freshness | undefined,
+    records: readonly DependencyRecords[],
   ): Promise<string | null> {
     const { transport, dependencies, tracker } = this.connection;
     const entry = encodeEntry(body, stamps, freshness);
@@ -272,8 +265,11 @@ export class MemcachedClient {
         stamps.map(([tokenKey]) => tokenKey),
       );
 
+    // The index appends travel with the set (one round trip): the index only frees memory and lists
+    // dependents; the guarantee rests on the stamps, taken before.
     const [status] = await Promise.all([
       transport.set(resolved.memcachedKey, entry.bytes, { flags: entry.flags, exptime }),
+      records.length > 0 && dependencies.index(records, resolved.memcachedKey, stamps),
       tracker?.track(resolved.memcachedKey, resolved.ns, resolved.encodedKey),
     ]);
     if (status === 'too-large') throw this.tooLarge(entry.bytes.length, resolved.memcachedKey);
@@ -468,7 +464,19 @@ export class MemcachedClient {
       );
     }
     assertNamespace(ns);
-    return [...new Set(dependencies.map(encodeKey))].map((encoded) => dependencyRecords(encoded, ns));
+    return [...new Set(dependencies.map(encodeKey))].map((encoded) => this.recordsOf(encoded, ns));
+  }
+
+  /** Memoised: a dependency's two record keys cost two MD5 hashes, and hot dependencies recur on every write. */
+  private recordsOf(encodedDependency: string, ns: Namespace): DependencyRecords {
+    const id = ns === null ? encodedDependency : `${ns}\u0000${encodedDependency}`;
+    let records = this.knownRecords.get(id);
+    if (records === undefined) {
+      if (this.knownRecords.size >= 10_000) this.knownRecords.clear();
+      records = dependencyRecords(encodedDependency, ns);
+      this.knownRecords.set(id, records);
+    }
+    return records;
   }
 
   /** Refuses what memcached would refuse, before anything is written (bookkeeping included). */
@@ -548,3 +556,5 @@ async function withoutResult<T>(
 function stampsNamespace(resolved: ResolvedKey, raw: boolean, records: readonly unknown[]): boolean {
   return resolved.namespaceTokenKey !== undefined && (!raw || records.length > 0);
 }
+
+const NO_STAMPS: Promise<TokenStamp[]> = Promise.resolve([]);

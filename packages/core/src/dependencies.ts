@@ -24,9 +24,6 @@ import type { Transport, TransportItem } from './transport';
 
 const TOKEN_FLAGS = flagsOf(Kind.TOKEN);
 const KEY_LIST_FLAGS = flagsOf(Kind.KEY_LIST);
-/** Every this-many appends to one index by this client, duplicates are squeezed out of it. */
-const COMPACT_EVERY = 64;
-const MAX_TRACKED_INDEXES = 10_000;
 /** An index's chunk this client last appended to, when past the first: later appends start there. */
 const MAX_REMEMBERED_CHUNKS = 10_000;
 const MAX_TOKEN_HINTS = 10_000;
@@ -55,11 +52,16 @@ export function namespaceTokenKey(ns: string): string {
 }
 
 /**
- * How long a writer reuses a namespace token it read. Safe for the guarantee: a write stamped with a token
- * deleted meanwhile is dead on arrival (a miss), never served; the cost is that such a write, made within this
- * long of another client's `invalidateNamespace`, is lost. The invalidating client forgets its copy at once.
+ * How long a writer reuses a token (a dependency's or a namespace's) it read or created, instead of reading it
+ * again for every write (as Symfony reuses tag versions for 150 ms). Safe for the guarantee: a write stamped with
+ * a token deleted meanwhile is dead on arrival (a miss), never served. The cost: such a write, made within this
+ * long of another client's invalidation, is lost. The invalidating client forgets its copies at once.
  */
-const NAMESPACE_TOKEN_REUSE_MS = 150;
+const TOKEN_REUSE_MS = 100;
+/** What a token looks like (a UUID): anything else read under a token key is damage, never reused. */
+const TOKEN = /^[0-9a-f-]{36}$/;
+/** How many (dependency, entry) pairs a client remembers having indexed, before it starts over. */
+const MAX_REMEMBERED_INDEXED = 100_000;
 
 export function dependencyRecords(encodedDependency: string, ns: Namespace): DependencyRecords {
   // Three-element arrays: no two-element `[ns, key]` of a user's hashed key can encode to the same text.
@@ -85,7 +87,6 @@ export async function withCurrentTokens(
 }
 
 export class Dependencies {
-  private readonly appendCounts = new Map<string, number>();
   private readonly currentChunks = new Map<string, number>();
   /**
    * Which token keys an entry carried when this client last wrote or read it. A query fetches those tokens in
@@ -94,49 +95,73 @@ export class Dependencies {
    * entry or after it, so an invalidation that finished before the query began is always seen.
    */
   private readonly tokenHints = new Map<string, readonly string[]>();
-  private readonly namespaceTokens = new Map<string, { token: string; until: number }>();
+  private readonly knownTokens = new Map<string, { token: string; until: number }>();
+  /**
+   * The entries this client listed in each index, under the token current then: a key set again with the same
+   * dependencies is not appended again (which would only add a duplicate line). A new token (an invalidation)
+   * starts the list over.
+   */
+  private readonly indexed = new Map<string, { token: string; keys: Set<string> }>();
+  private indexedCount = 0;
 
   constructor(
     private readonly transport: Transport,
     private readonly reads: ReadBatcher,
   ) {}
 
-  /** The current token of each dependency, creating the missing ones. */
-  async stamps(records: readonly DependencyRecords[]): Promise<TokenStamp[]> {
-    const current = await this.reads.getMany(records.map((r) => r.tokenKey));
+  /** The current token under each token key (a dependency's or a namespace's), creating the missing ones. */
+  stamps(tokenKeys: readonly string[]): Promise<TokenStamp[]> {
+    // Usually every token is known: answered without a promise per token.
+    const now = performance.now();
+    const known: TokenStamp[] = [];
+    for (const tokenKey of tokenKeys) {
+      const cached = this.knownTokens.get(tokenKey);
+      if (cached === undefined || cached.until <= now) break;
+      known.push([tokenKey, cached.token]);
+    }
+    if (known.length === tokenKeys.length) return Promise.resolve(known);
     return Promise.all(
-      records.map(async ({ tokenKey }): Promise<TokenStamp> => {
-        const found = tokenText(current.get(tokenKey));
-        return [tokenKey, found ?? (await this.createToken(tokenKey))];
-      }),
+      tokenKeys.map(async (tokenKey): Promise<TokenStamp> => [tokenKey, await this.token(tokenKey)]),
     );
   }
 
-  /** The namespace's current token (created when missing), reused for a short while by this writer. */
-  async namespaceStamp(tokenKey: string): Promise<TokenStamp> {
+  /** A token, reused for TOKEN_REUSE_MS by this writer; reads of uncached ones share one multi-get. */
+  private async token(tokenKey: string): Promise<string> {
     const now = performance.now();
-    const known = this.namespaceTokens.get(tokenKey);
-    if (known !== undefined && known.until > now) return [tokenKey, known.token];
-    const token = tokenText(await this.reads.get(tokenKey)) ?? (await this.createToken(tokenKey));
-    if (this.namespaceTokens.size >= MAX_TOKEN_HINTS) this.namespaceTokens.clear();
-    this.namespaceTokens.set(tokenKey, { token, until: now + NAMESPACE_TOKEN_REUSE_MS });
-    return [tokenKey, token];
+    const known = this.knownTokens.get(tokenKey);
+    if (known !== undefined && known.until > now) return known.token;
+    const read = tokenText(await this.reads.get(tokenKey));
+    const { token, stored } =
+      read === undefined ? await this.createToken(tokenKey) : { token: read, stored: true };
+    // Only a token the servers hold is worth reusing: one whose creation did not reach them (or bytes that are
+    // not a token) would make every write of the next moment dead on arrival.
+    if (stored && TOKEN.test(token)) {
+      if (this.knownTokens.size >= MAX_TOKEN_HINTS) this.knownTokens.clear();
+      this.knownTokens.set(tokenKey, { token, until: now + TOKEN_REUSE_MS });
+    }
+    return token;
+  }
+
+  /** Stops reusing a token this client found changed. */
+  forgetToken(tokenKey: string): void {
+    this.knownTokens.delete(tokenKey);
   }
 
   /** Every entry of the namespace reads as a miss from now on, for every client: one delete. */
   async invalidateNamespace(tokenKey: string): Promise<void> {
-    this.namespaceTokens.delete(tokenKey);
+    this.knownTokens.delete(tokenKey);
     await this.transport.delete(tokenKey, { urgent: true });
-    this.namespaceTokens.delete(tokenKey);
+    this.knownTokens.delete(tokenKey);
   }
 
-  private async createToken(tokenKey: string): Promise<string> {
+  private async createToken(tokenKey: string): Promise<{ token: string; stored: boolean }> {
     const token = randomUUID();
     const status = await this.transport.add(tokenKey, Buffer.from(token), { flags: TOKEN_FLAGS });
-    if (status !== 'exists') return token;
+    if (status !== 'exists') return { token, stored: status === 'stored' };
     // Another writer created it first: theirs is the current one. Should it vanish again before we read it
     // (an invalidation), our own token simply never matches and the entry reads as a miss: safe.
-    return tokenText(await this.transport.get(tokenKey)) ?? token;
+    const theirs = tokenText(await this.transport.get(tokenKey));
+    return theirs === undefined ? { token, stored: false } : { token: theirs, stored: true };
   }
 
   /** The token keys to prefetch with `memcachedKey`, if this client has seen its entry before. */
@@ -153,16 +178,50 @@ export class Dependencies {
     this.tokenHints.delete(memcachedKey);
   }
 
-  /** Adds `memcachedKey` to each dependency's reverse index. */
-  async index(records: readonly DependencyRecords[], memcachedKey: string): Promise<void> {
-    const line = Buffer.from(`${memcachedKey} `);
-    await Promise.all(records.map((record) => this.appendToIndex(record, line)));
+  /**
+   * Lists `memcachedKey` in each dependency's reverse index, unless this client already did under the same
+   * token: a key set again with the same dependencies costs no append.
+   */
+  async index(
+    records: readonly DependencyRecords[],
+    memcachedKey: string,
+    stamps: readonly TokenStamp[],
+  ): Promise<void> {
+    // The records' stamps are the last ones (a namespace's token may come first).
+    const offset = stamps.length - records.length;
+    let appends: Array<Promise<void>> | undefined;
+    records.forEach((record, i) => {
+      const token = stamps[offset + i]?.[1] ?? '';
+      if (this.alreadyIndexed(record.indexKey, token, memcachedKey)) return;
+      appends ??= [];
+      appends.push(this.appendToIndex(record, Buffer.from(`${memcachedKey} `)));
+    });
+    if (appends !== undefined) await Promise.all(appends);
+  }
+
+  private alreadyIndexed(indexKey: string, token: string, memcachedKey: string): boolean {
+    let listed = this.indexed.get(indexKey);
+    if (listed?.keys.has(memcachedKey) === true && listed.token === token) return true;
+    if (this.indexedCount >= MAX_REMEMBERED_INDEXED) {
+      this.indexed.clear();
+      this.indexedCount = 0;
+      listed = undefined;
+    }
+    if (listed === undefined || listed.token !== token) {
+      this.indexedCount -= listed?.keys.size ?? 0;
+      listed = { token, keys: new Set() };
+      this.indexed.set(indexKey, listed);
+    }
+    listed.keys.add(memcachedKey);
+    this.indexedCount++;
+    return false;
   }
 
   private async appendToIndex({ indexKey, tokenKey }: DependencyRecords, line: Uint8Array): Promise<void> {
     const start = this.currentChunks.get(indexKey) ?? 0;
     // A full chunk is compacted (duplicates and entries no longer tied dropped); if it stays full, the line
-    // goes to the next chunk: no dependent is ever dropped at the item size limit.
+    // goes to the next chunk: no dependent is ever dropped at the item size limit. There is no routine
+    // compaction: reading a large index on every Nth write would make a write's cost grow with the index.
     const { chunk } = await appendChunked(this.transport, indexKey, line, KEY_LIST_FLAGS, start, (key) =>
       this.compactIndex(key, tokenKey),
     );
@@ -170,27 +229,17 @@ export class Dependencies {
       if (this.currentChunks.size >= MAX_REMEMBERED_CHUNKS) this.currentChunks.clear();
       this.currentChunks.set(indexKey, chunk);
     }
-    if (this.countAppend(indexKey)) await this.compactIndex(chunkKey(indexKey, chunk), undefined);
-  }
-
-  private countAppend(indexKey: string): boolean {
-    if (this.appendCounts.size >= MAX_TRACKED_INDEXES) this.appendCounts.clear();
-    const count = (this.appendCounts.get(indexKey) ?? 0) + 1;
-    this.appendCounts.set(indexKey, count);
-    return count % COMPACT_EVERY === 0;
   }
 
   /**
-   * Rewrites an index chunk without duplicates, only if nobody appended meanwhile (CAS). With the token key
-   * (a full chunk), entries that are gone or no longer carry the dependency are dropped too: that costs a read
-   * of every listed entry, so the routine compaction every COMPACT_EVERY appends only drops duplicates.
+   * Rewrites a full index chunk without duplicates and without entries that are gone or no longer carry the
+   * dependency, only if nobody appended meanwhile (CAS).
    */
-  private async compactIndex(key: string, tokenKey: string | undefined): Promise<void> {
+  private async compactIndex(key: string, tokenKey: string): Promise<void> {
     if (this.transport.cas === undefined) return;
     const item = await this.transport.get(key);
     if (item?.cas === undefined) return;
-    const listed = parseKeyList(item.value);
-    const kept = tokenKey === undefined ? listed : await this.stillTied(listed, tokenKey);
+    const kept = await this.stillTied(parseKeyList(item.value), tokenKey);
     const compacted = Buffer.from(kept.map((listedKey) => `${listedKey} `).join(''));
     if (compacted.length < item.value.length) {
       await this.transport.cas(key, compacted, item.cas, { flags: KEY_LIST_FLAGS });
@@ -215,6 +264,7 @@ export class Dependencies {
   }
 
   async invalidate(records: readonly DependencyRecords[]): Promise<void> {
+    for (const { tokenKey } of records) this.knownTokens.delete(tokenKey);
     await Promise.all(
       records.flatMap((record) => [
         // Dropping the token is what makes every earlier entry read as a miss, on any server, at once; the next

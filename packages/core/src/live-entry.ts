@@ -37,7 +37,11 @@ export async function readLiveEntry(
     ? (prefetched as Promise<Map<string, TransportItem>>)
     : reads.getMany(tokenKeys));
   for (const [tokenKey, token] of entry.stamps) {
-    if (tokenText(current.get(tokenKey)) !== token) return undefined;
+    if (tokenText(current.get(tokenKey)) !== token) {
+      // The token changed (invalidated or evicted): this client's own writes must not reuse the old one.
+      dependencies.forgetToken(tokenKey);
+      return undefined;
+    }
   }
   return entry;
 }
