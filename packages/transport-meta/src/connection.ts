@@ -23,13 +23,15 @@ import {
 import { type Reply, ReplyReader } from './reply-reader';
 
 export interface Pending {
-  /** The `O` token the request carries, e.g. `O17`; undefined for classic commands, matched by order alone. */
-  opaque: string | undefined;
+  /** The number of the `O` flag the request carries; undefined for classic commands, matched by order alone. */
+  opaque: number | undefined;
+  /** A batch's opaques are `opaque` up to (not including) `opaqueEnd`, one per request in it. */
+  opaqueEnd?: number;
   /** A quiet request: no reply when its outcome is the usual one. */
   quiet: boolean;
   /**
-   * A batch of quiet requests sharing one opaque and ending with its own `mn`: every reply carrying its opaque
-   * belongs to it, and `MN` completes it (a multi-get: one entry, not one per key).
+   * A batch of quiet requests ending with its own `mn`: every reply carrying one of its opaques belongs to it,
+   * and `MN` completes it (a multi-get: one entry, not one per key).
    */
   batch?: boolean;
   /** Handles a reply; true when the request is complete (classic `gets` and `stats` take several). */
@@ -62,15 +64,15 @@ function isErrorReply(code: string): boolean {
   return code === 'ERROR' || code === 'CLIENT_ERROR' || code === 'SERVER_ERROR';
 }
 
-/** The `O` token of a meta reply (its flags follow the code, or the size for `VA`). */
-function opaqueOf(reply: Reply): string | undefined {
-  const { tokens } = reply;
-  for (let i = tokens.length - 1; i >= 0; i--) {
-    const token = tokens[i] as string;
-    if (token.charCodeAt(0) === 0x4f /* O */) return token;
-  }
-  return undefined;
+/** Whether a reply's opaque is the one `entry` is waiting for (one of a batch's). */
+function answers(entry: Entry, opaque: number | undefined): boolean {
+  if (entry.batch !== true || entry.opaque === undefined || opaque === undefined)
+    return entry.opaque === opaque;
+  return opaque >= entry.opaque && opaque < (entry.opaqueEnd ?? entry.opaque + 1);
 }
+
+/** Opaques count up to this and start again at 1 (memcached takes up to 32 bytes; ours stay short). */
+const MAX_OPAQUE = 1_000_000_000;
 
 export class Connection implements HealthConnection {
   broken = false;
@@ -113,10 +115,15 @@ export class Connection implements HealthConnection {
     return this.queue.length - this.head;
   }
 
-  /** A fresh opaque token for a meta request on this connection (never reused on it). */
-  opaque(): string {
-    this.nextOpaque = (this.nextOpaque + 1) % 1_000_000_000;
-    return `O${this.nextOpaque}`;
+  /**
+   * Fresh opaque numbers for meta requests on this connection: `count` in a row, the first returned. They are
+   * not reused while a request could still be waiting with one (a billion requests apart).
+   */
+  opaque(count = 1): number {
+    if (this.nextOpaque + count >= MAX_OPAQUE) this.nextOpaque = 0;
+    const first = this.nextOpaque + 1;
+    this.nextOpaque += count;
+    return first;
   }
 
   /**
@@ -242,10 +249,10 @@ export class Connection implements HealthConnection {
       return true;
     }
     const closing = code === 'MN';
-    const opaque = closing ? undefined : opaqueOf(reply);
+    const opaque = closing ? undefined : reply.opaque;
     let entry = this.queue[this.head];
     // Quiet requests skipped by this reply were answered by silence.
-    while (entry?.quiet && (opaque === undefined || entry.opaque !== opaque)) {
+    while (entry?.quiet && (opaque === undefined || !answers(entry, opaque))) {
       this.head++;
       entry.onSilent();
       entry = this.queue[this.head];
@@ -257,7 +264,7 @@ export class Connection implements HealthConnection {
       this.head++;
       entry.onReply(reply);
     } else {
-      if (entry.opaque !== opaque || entry.terminator) return false;
+      if (!answers(entry, opaque) || entry.terminator) return false;
       if (entry.onReply(reply) && entry.batch !== true) this.head++;
     }
     if (this.head === this.queue.length && this.timer !== undefined) {

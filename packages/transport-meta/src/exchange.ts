@@ -10,8 +10,10 @@ export const MORE: unique symbol = Symbol('more replies due');
 
 export interface Exchange<T> {
   bytes: Buffer | string;
-  /** The `O` token the request carries (meta commands); classic commands are matched by order alone. */
-  opaque?: string;
+  /** The number of the `O` flag the request carries (meta commands); classic ones are matched by order alone. */
+  opaque?: number;
+  /** A batch: its requests carry the opaques from `opaque` up to (not including) this. */
+  opaqueEnd?: number;
   /** Quiet (`q`): no reply when the outcome is `silent`. */
   quiet?: boolean;
   /** Quiet requests under one opaque, ended by their own `mn`: replies until `MN` (see Pending.batch). */
@@ -22,8 +24,11 @@ export interface Exchange<T> {
   silent?: T;
 }
 
-/** Builds an exchange for a connection, with that connection's next opaque token. */
-export type ExchangeBuilder<T> = (opaque: string) => Exchange<T>;
+/**
+ * Builds an exchange for a connection; `opaque(count)` reserves that connection's next opaque numbers (one by
+ * default) and returns the first.
+ */
+export type ExchangeBuilder<T> = (opaque: (count?: number) => number) => Exchange<T>;
 
 export type StoreKind = 'set' | 'add' | 'cas' | 'append';
 
@@ -62,9 +67,10 @@ export function exchangeWith<T>(
   settle: (outcome: T) => void,
   fallback: T,
 ): void {
-  const request = build(connection.opaque());
+  const request = build((count) => connection.opaque(count));
   connection.send(request.bytes, {
     opaque: request.opaque,
+    opaqueEnd: request.opaqueEnd,
     quiet: request.quiet === true,
     batch: request.batch === true,
     onReply(reply) {

@@ -16,32 +16,32 @@
  */
 import { type Leases, leaseKey } from '@lovely-memcached/core';
 import type { ExchangeBuilder } from './exchange';
-import { casOf, hasFlag } from './meta-dialect';
 
 type Answer = { status: 'won'; cas: bigint } | { status: 'held' } | undefined;
 
 /** `mg <key> N<ttl> c`: won (with the lease item's CAS), held, or undefined (no answer: no lease). */
 function take(key: string, ttlSeconds: number): ExchangeBuilder<Answer> {
-  return (opaque) => ({
-    bytes: `mg ${key} N${ttlSeconds} c ${opaque}\r\n`,
-    opaque,
-    reply(reply) {
-      if (reply.code !== 'HD' && reply.code !== 'VA') return undefined;
-      const cas = casOf(reply);
-      if (hasFlag(reply, 'W') && cas !== undefined) return { status: 'won', cas };
-      // `Z`: another caller won; neither flag: a lease record written with `add` by a client on another
-      // transport holds the key.
-      return { status: 'held' };
-    },
-  });
+  return (next) => {
+    const opaque = next();
+    return {
+      bytes: `mg ${key} N${ttlSeconds} c O${opaque}\r\n`,
+      opaque,
+      reply(reply) {
+        if (reply.code !== 'HD' && reply.code !== 'VA') return undefined;
+        if (reply.won === true && reply.cas !== undefined) return { status: 'won', cas: reply.cas };
+        // `Z`: another caller won; neither flag: a lease record written with `add` by a client on another
+        // transport holds the key.
+        return { status: 'held' };
+      },
+    };
+  };
 }
 
 function release(key: string, cas: bigint): ExchangeBuilder<boolean> {
-  return (opaque) => ({
-    bytes: `md ${key} C${cas} ${opaque}\r\n`,
-    opaque,
-    reply: (reply) => reply.code === 'HD',
-  });
+  return (next) => {
+    const opaque = next();
+    return { bytes: `md ${key} C${cas} O${opaque}\r\n`, opaque, reply: (reply) => reply.code === 'HD' };
+  };
 }
 
 /** Sends a request for `key` to its server (the transport's own routing, deadline and fallback). */

@@ -1,8 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MAX_LINE_LENGTH, type Reply, ReplyReader } from '../src/reply-reader';
 
+/** Classic replies by their tokens, meta replies by the fields read from their flags. */
 const simplify = (replies: Reply[]) =>
-  replies.map((r) => [r.code, r.tokens.join(' '), r.value?.toString('latin1')] as const);
+  replies.map((r) => {
+    const { code, tokens, value, ...fields } = r;
+    return [code, tokens.length > 0 ? tokens.join(' ') : fields, value?.toString('latin1')] as const;
+  });
 
 function feedAll(reader: ReplyReader, pieces: Buffer[]): Reply[] | false {
   const all: Reply[] = [];
@@ -15,17 +19,20 @@ function feedAll(reader: ReplyReader, pieces: Buffer[]): Reply[] | false {
 }
 
 const STREAM = Buffer.from(
-  'VA 5 f3 c9 O1\r\nhe\r\no\r\nEN O2\r\nHD O3\r\nVALUE k 0 2 7\r\nab\r\nEND\r\nSTAT pid 12\r\nMN\r\nVA 0 O4\r\n\r\n',
+  'VA 5 f3 c9 O1\r\nhe\r\no\r\nEN O2\r\nHD c18446744073709551615 W kmy-key t30 O3\r\nVALUE k 0 2 7\r\nab\r\nEND\r\n' +
+    'STAT pid 12\r\nMN\r\nVA 0 Z X O4\r\n\r\nEXISTS\r\nOK\r\n',
 );
 const EXPECTED = [
-  ['VA', '5 f3 c9 O1', 'he\r\no'],
-  ['EN', 'O2', undefined],
-  ['HD', 'O3', undefined],
+  ['VA', { flags: 3, cas: 9n, opaque: 1 }, 'he\r\no'],
+  ['EN', { opaque: 2 }, undefined],
+  ['HD', { cas: 18446744073709551615n, won: true, key: 'my-key', opaque: 3 }, undefined],
   ['VALUE', 'k 0 2 7', 'ab'],
-  ['END', '', undefined],
+  ['END', {}, undefined],
   ['STAT', 'pid 12', undefined],
-  ['MN', '', undefined],
-  ['VA', '0 O4', ''],
+  ['MN', {}, undefined],
+  ['VA', { held: true, stale: true, opaque: 4 }, ''],
+  ['EXISTS', {}, undefined],
+  ['OK', {}, undefined],
 ];
 
 describe('ReplyReader', () => {
@@ -69,6 +76,7 @@ describe('ReplyReader', () => {
     ['a value shorter than announced', 'VA 10 O1\r\nabc\r\nEN O22\r\n'],
     ['a value longer than announced', 'VA 2 O1\r\nabc\r\n'],
     ['a size that is not a number', 'VA x1 O1\r\nab\r\n'],
+    ['a meta reply without its size', 'VA\r\n'],
     ['a size beyond the item size limit', 'VA 2000 O1\r\n'],
     ['a line longer than any reply', `VA 1 ${'f'.repeat(MAX_LINE_LENGTH)}`],
   ])('refuses %s', (_, bytes) => {
