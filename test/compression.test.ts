@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import { CacheError, MemcachedClient } from '@lovely-memcached/core';
 import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { expect, it } from 'vitest';
@@ -30,11 +31,15 @@ it.each([
   expect((error as Error).message).toContain(`\`${name}\``);
 });
 
-it.runIf(process.versions.node < '22.15')(
-  'refuses zstd on a Node without it, naming the version needed',
-  () => {
-    expect(
-      () => new MemcachedClient({ transport: memoryTransport(), compression: { codec: 'zstd' } }),
-    ).toThrow(/22\.15/);
-  },
-);
+it('offers zstd where node:zlib has it, and names the version needed where it does not', async () => {
+  const make = () =>
+    new MemcachedClient({ transport: memoryTransport(), compression: { threshold: 10, codec: 'zstd' } });
+  if (typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync !== 'function') {
+    expect(make).toThrow(/22\.15/);
+    return;
+  }
+  const client = make();
+  await client.set('z', 'zstd '.repeat(100));
+  expect(await client.query('z')).toBe('zstd '.repeat(100));
+  await client.close();
+});

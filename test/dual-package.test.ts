@@ -43,9 +43,19 @@ describe('published builds', () => {
     expect(new esm.KeyTrackingDisabledError() instanceof cjs.CacheError).toBe(true);
   });
 
-  it('the ESM and CJS copies share one defaultBus', async () => {
-    const esm = await import(pathToFileURL(dist('events', 'index.js')).href);
-    const cjs = require(dist('events', 'index.cjs'));
-    expect(esm.defaultBus).toBe(cjs.defaultBus);
+  it('the ESM and CJS copies share one defaultBus', () => {
+    // In a plain node: vitest's workers resolve with the source condition, under which the CJS copy's
+    // require('@lovely-memcached/core') would load core's TypeScript source instead of its build.
+    const script = `
+      const esm = await import(${JSON.stringify(pathToFileURL(dist('events', 'index.js')).href)});
+      const { createRequire } = await import('node:module');
+      const cjs = createRequire(import.meta.url)(${JSON.stringify(dist('events', 'index.cjs'))});
+      console.log(esm.defaultBus === cjs.defaultBus && esm.InvalidationBus !== cjs.InvalidationBus);`;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    expect(output.trim()).toBe('true');
   });
 });

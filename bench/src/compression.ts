@@ -6,6 +6,7 @@
  *   pnpm --filter @lovely-memcached/bench compression
  */
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { type CodecName, MemcachedClient } from '@lovely-memcached/core';
 import { startMemcached } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
@@ -48,7 +49,7 @@ export interface CompressionRow {
 
 export async function measureCompression(): Promise<CompressionRow[]> {
   const server = await startMemcached({ args: ['-t', '1', '-m', '512'] });
-  const zstd = process.versions.node >= '22.15';
+  const zstd = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
   const settings: Array<[string, CodecName | false]> = [
     ['off', false],
     ['deflate', 'deflate'],

@@ -286,7 +286,8 @@ export class Dependencies {
     if (chunks.length === 0) return;
     await Promise.all(chunks.map(({ key }) => this.transport.delete(key)));
     const tied = await this.stillTied(listedKeys(chunks), tokenKey);
-    await Promise.all(tied.map((key) => this.transport.delete(key)));
+    if (this.transport.deleteMany !== undefined) await this.transport.deleteMany(tied);
+    else await Promise.all(tied.map((key) => this.transport.delete(key)));
   }
 }
 

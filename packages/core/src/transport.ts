@@ -111,6 +111,12 @@ export interface Transport {
    * would leave a stale entry readable by clients that see it up.
    */
   delete(key: string, options?: DeleteOptions): Promise<boolean>;
+  /**
+   * Optional: deletes many keys at once, urgently (see `delete`), with quiet deletes and one terminator per
+   * server instead of one awaited reply per key; resolves when every server answered or failed. The core falls
+   * back to `delete` per key.
+   */
+  deleteMany?(keys: readonly string[]): Promise<void>;
   /** Adds `delta` to a decimal counter item; `undefined` when absent, not a number, or unreachable. */
   incr(key: string, delta: number | bigint): Promise<bigint | undefined>;
   /** Sets a new expiry time; `true` when the item exists. */

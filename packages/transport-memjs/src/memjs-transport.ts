@@ -31,6 +31,7 @@ import { type MemjsTransportOptions, type ResolvedMemjsOptions, resolveMemjsOpti
 import {
   incrementRequest,
   keyRequest,
+  multiDeleteRequest,
   multiGetRequest,
   Op,
   type Response,
@@ -229,6 +230,26 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
           return pool.traced('getMulti', server, serverKeys.length, batch);
         });
         return Promise.all(batches).then(() => found);
+      },
+
+      deleteMany(keys) {
+        // Quiet deletes: one reply per server (the closing NOOP) instead of one awaited reply per key.
+        const byServer = pool.byServer(keys.filter(isMemcachedKey));
+        const batches = [...byServer].map(([server, serverKeys]) => {
+          const connection = server.acquire(true);
+          if (connection === undefined) return undefined;
+          const batch = () =>
+            new Promise<void>((resolve) => {
+              const onReply: ReplyHandler = (response) => {
+                if (response.header.opcode !== Op.NOOP) return false;
+                resolve();
+                return true;
+              };
+              connection.send((opaque) => multiDeleteRequest(serverKeys, opaque), onReply, resolve);
+            });
+          return pool.traced('deleteMany', server, serverKeys.length, batch);
+        });
+        return Promise.all(batches).then(() => undefined);
       },
 
       set: (key, value, opts = {}) => store(Op.SET, key, value, opts),

@@ -14,6 +14,7 @@ export const Op = {
   FLUSH: 0x08,
   NOOP: 0x0a,
   GETKQ: 0x0d,
+  DELETEQ: 0x14,
   APPEND: 0x0e,
   STAT: 0x10,
   TOUCH: 0x1c,
@@ -110,6 +111,15 @@ export function touchRequest(key: string, exptime: number, opaque: number): Buff
  * up at ~5% of CPU in profiles of 64-key batches. The layout is the same 24-byte request header.
  */
 export function multiGetRequest(keys: readonly string[], opaque: number): Buffer {
+  return quietBatchRequest(Op.GETKQ, keys, opaque);
+}
+
+/** DELETEQ for every key (only failures answer, e.g. a key not found), then a NOOP closing the batch. */
+export function multiDeleteRequest(keys: readonly string[], opaque: number): Buffer {
+  return quietBatchRequest(Op.DELETEQ, keys, opaque);
+}
+
+function quietBatchRequest(op: number, keys: readonly string[], opaque: number): Buffer {
   let size = 24;
   for (const key of keys) size += 24 + key.length;
   const buffer = Buffer.allocUnsafe(size);
@@ -124,7 +134,7 @@ export function multiGetRequest(keys: readonly string[], opaque: number): Buffer
     offset += 24;
   };
   for (const key of keys) {
-    header(Op.GETKQ, key.length);
+    header(op, key.length);
     offset += buffer.write(key, offset, 'latin1');
   }
   header(Op.NOOP, 0);

@@ -159,6 +159,9 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
       async delete(key: string): Promise<boolean> {
         return request('delete', key, (store) => store?.delete(key) ?? false);
       },
+      async deleteMany(keys: readonly string[]): Promise<void> {
+        for (const key of keys) if (isMemcachedKey(key)) route(key)?.delete(key);
+      },
       async incr(key: string, delta: number | bigint): Promise<bigint | undefined> {
         const amount = toDelta(delta);
         return request('incr', key, (store) => store?.incr(key, amount));

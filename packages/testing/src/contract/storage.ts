@@ -76,4 +76,17 @@ export function storageContract(ctx: ContractContext): void {
     expect(await ctx.transport().get(key)).toBeUndefined();
     expect(await ctx.transport().delete(key)).toBe(false);
   });
+
+  it('deleteMany removes every key in one call, missing ones included', async () => {
+    const transport = ctx.transport();
+    if (transport.deleteMany === undefined) return;
+    const keys = Array.from({ length: 30 }, (_, i) => ctx.key(`many-${i}`));
+    await Promise.all(keys.slice(0, 20).map((key) => transport.set(key, bytes('v'))));
+    const kept = ctx.key('kept');
+    await transport.set(kept, bytes('stays'));
+    await transport.deleteMany(keys);
+    expect((await transport.getMulti?.(keys))?.size ?? 0).toBe(0);
+    for (const key of keys.slice(0, 3)) expect(await transport.get(key)).toBeUndefined();
+    expect(text((await transport.get(kept))?.value)).toBe('stays');
+  });
 }
