@@ -16,7 +16,7 @@
  * guarantee: an index lost to eviction only leaves dead entries to expire.
  */
 import { randomUUID } from 'node:crypto';
-import { appendChunked, chunkKey, readChunks } from './chunked-record';
+import { appendChunked, readChunks } from './chunked-record';
 import { entryStamps, flagsOf, Kind, parseKeyList, type TokenStamp } from './entry-format';
 import { hashedKey, type Namespace } from './key';
 import type { ReadBatcher } from './read-batcher';
