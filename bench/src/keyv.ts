@@ -109,8 +109,7 @@ async function deadServer(kind: 'refused' | 'blackhole'): Promise<string[]> {
   await ours.disconnect();
   for (const socket of accepted) socket.destroy();
   blackhole.close();
-  const ms = (value: number | undefined) =>
-    `${(value ?? Number.NaN).toFixed(value !== undefined && value < 10 ? 1 : 0)} ms`;
+  const ms = (value = Number.NaN) => `${value.toFixed(value < 1 ? 2 : value < 10 ? 1 : 0)} ms`;
   const a = times['@lovely-memcached/keyv'];
   const b = times['@keyv/memcache'];
   return [

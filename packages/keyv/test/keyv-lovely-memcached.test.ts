@@ -240,6 +240,18 @@ describe('values', () => {
   });
 });
 
+describe('values that cannot be stored', () => {
+  it('with serialization off, a value holding a function is an ERR_NOT_SERIALIZABLE event, and not stored', async () => {
+    const keyv = new Keyv({ store: new KeyvLovelyMemcached(clientOf(memoryTransport())) });
+    keyv.serialize = undefined;
+    keyv.deserialize = undefined;
+    const errors = errorsOf(keyv);
+    expect(await keyv.set('k', { render: () => 'html' })).toBe(false);
+    expect(await keyv.get('k')).toBeUndefined();
+    expect(errors).toEqual([expect.objectContaining({ code: 'ERR_NOT_SERIALIZABLE' })]);
+  });
+});
+
 describe('delete', () => {
   it('says whether the key was there; deleteMany whether all were', async () => {
     const keyv = new Keyv({ store: new KeyvLovelyMemcached(clientOf(memoryTransport())) });
