@@ -39,3 +39,18 @@ it('costs the same round trips with 1 or 1,000 entries, and a plain query no ext
   expect(await callsOf(() => fresh.query('q'))).toEqual(['getMulti']);
   await Promise.all([client.close(), fresh.close()]);
 });
+
+it("a client's own writes right after its invalidateAll() are served (no reused token from before the flush)", async () => {
+  const client = new MemcachedClient({
+    transport: memoryTransport(),
+    servers: ['127.0.0.1:11211'],
+    defaultNS: 'app',
+  });
+  await client.set('a', 1, { dependencies: ['d'] });
+  await client.invalidateAll();
+  await client.set('a', 2, { dependencies: ['d'] });
+  await client.set('b', 3);
+  expect(await client.query('a')).toBe(2);
+  expect(await client.query('b')).toBe(3);
+  await client.close();
+});

@@ -347,8 +347,10 @@ export class MemcachedClient {
   /** Flushes every server: all namespaces go. */
   async invalidateAll(): Promise<void> {
     this.assertOpen();
-    const { transport } = this.connection;
+    const { transport, dependencies } = this.connection;
     await this.trace('invalidateAll', undefined, undefined, undefined, () => transport.flush());
+    // Our own writes right after the flush must not be stamped with the tokens it took away.
+    dependencies.forgetAllTokens();
   }
 
   /** The original keys live in namespace `ns` (default: `defaultNS`), as stored by every tracking client. */

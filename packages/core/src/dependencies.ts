@@ -142,6 +142,13 @@ export class Dependencies {
     return token;
   }
 
+  /** After a flush: every token this client knew is gone with everything else. */
+  forgetAllTokens(): void {
+    this.knownTokens.clear();
+    this.indexed.clear();
+    this.indexedCount = 0;
+  }
+
   /** Stops reusing a token this client found changed. */
   forgetToken(tokenKey: string): void {
     this.knownTokens.delete(tokenKey);
