@@ -193,24 +193,26 @@ export class MemcachedClient {
       : undefined;
     const run = () =>
       connection.readThrough.getOrSet(
-        resolved.memcachedKey,
-        factory,
-        settings,
         {
-          read: () =>
-            readLiveEntry(
-              connection.reads,
-              connection.dependencies,
-              resolved.memcachedKey,
-              raw,
-              resolved.namespaceTokenKey,
-            ),
-          prepare: async () => {
-            const stamps = await this.takeStamps(resolved, records, namespaced);
-            return (value, freshness) =>
-              this.store(resolved, this.encode(value, raw, records), stamps, exptime, freshness, records);
+          memcachedKey: resolved.memcachedKey,
+          factory,
+          settings,
+          store: {
+            read: () =>
+              readLiveEntry(
+                connection.reads,
+                connection.dependencies,
+                resolved.memcachedKey,
+                raw,
+                resolved.namespaceTokenKey,
+              ),
+            prepare: async () => {
+              const stamps = await this.takeStamps(resolved, records, namespaced);
+              return (value, freshness) =>
+                this.store(resolved, this.encode(value, raw, records), stamps, exptime, freshness, records);
+            },
+            reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
           },
-          reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
         },
         context,
       );

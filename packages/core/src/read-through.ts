@@ -46,6 +46,14 @@ export interface ReadThroughSettings {
   earlyRefresh: number;
 }
 
+/** One `getOrSet` call: what it reads, how it computes, where it writes. */
+export interface ReadThroughRequest<T> {
+  memcachedKey: string;
+  factory: Factory<T>;
+  settings: ReadThroughSettings;
+  store: ReadThroughStore;
+}
+
 /** First wait between polls for another process's value; it grows by half each time up to the cap. */
 const FIRST_POLL_MS = 10;
 const MAX_POLL_MS = 100;
@@ -59,28 +67,26 @@ export class ReadThrough {
   ) {}
 
   async getOrSet<T>(
-    memcachedKey: string,
-    factory: Factory<T>,
-    settings: ReadThroughSettings,
-    store: ReadThroughStore,
+    request: ReadThroughRequest<T>,
     outcome?: { hit?: boolean; stale?: boolean },
   ): Promise<T> {
-    const entry = await store.read();
+    const { settings } = request;
+    const entry = await request.store.read();
     if (outcome !== undefined) {
       outcome.hit = entry !== undefined;
       outcome.stale = entry !== undefined && !isFresh(entry.freshness, this.now());
     }
-    if (entry === undefined) return this.flight(memcachedKey, factory, settings, store, undefined);
+    if (entry === undefined) return this.flight(request, undefined);
     const value = entry.value as T;
     const now = this.now();
     if (isFresh(entry.freshness, now)) {
       if (shouldRefreshEarly(entry.freshness, now, settings.earlyRefresh)) {
-        this.background(this.flight(memcachedKey, factory, settings, store, { value }));
+        this.background(this.flight(request, { value }));
       }
       return value;
     }
     // Stale, within grace (memcached keeps the entry no longer than that): serve it, refresh once, anywhere.
-    const refresh = this.flight(memcachedKey, factory, settings, store, { value });
+    const refresh = this.flight(request, { value });
     if (settings.timeout === undefined) {
       this.background(refresh);
       return value;
@@ -89,33 +95,23 @@ export class ReadThrough {
   }
 
   /** Joins the key's flight in this client, or starts one. */
-  private flight<T>(
-    memcachedKey: string,
-    factory: Factory<T>,
-    settings: ReadThroughSettings,
-    store: ReadThroughStore,
-    stale: { value: T } | undefined,
-  ): Promise<T> {
+  private flight<T>(request: ReadThroughRequest<T>, stale: { value: T } | undefined): Promise<T> {
+    const { memcachedKey } = request;
     const running = this.flights.get(memcachedKey);
     if (running !== undefined) return running as Promise<T>;
-    const flight = this.fly(memcachedKey, factory, settings, store, stale).finally(() => {
+    const flight = this.fly(request, stale).finally(() => {
       this.flights.delete(memcachedKey);
     });
     this.flights.set(memcachedKey, flight);
     return flight;
   }
 
-  private async fly<T>(
-    memcachedKey: string,
-    factory: Factory<T>,
-    settings: ReadThroughSettings,
-    store: ReadThroughStore,
-    stale: { value: T } | undefined,
-  ): Promise<T> {
+  private async fly<T>(request: ReadThroughRequest<T>, stale: { value: T } | undefined): Promise<T> {
+    const { memcachedKey, settings } = request;
     const lease = await this.leases.acquire(memcachedKey, settings.lockTimeout);
     if (lease.status === 'won') {
       try {
-        return await this.compute(memcachedKey, factory, settings, store, stale);
+        return await this.compute(request, stale);
       } finally {
         lease.release().catch(() => {});
       }
@@ -124,19 +120,16 @@ export class ReadThrough {
       // Someone else refreshes: a stale value is good enough meanwhile; without one, wait for theirs.
       if (stale !== undefined) return stale.value;
       const found = await (leaseWaitChannel.hasSubscribers
-        ? leaseWaitChannel.tracePromise(() => this.waitForValue(settings, store), { memcachedKey })
-        : this.waitForValue(settings, store));
+        ? leaseWaitChannel.tracePromise(() => this.waitForValue(request), { memcachedKey })
+        : this.waitForValue(request));
       if (found !== undefined) return found.value as T;
     }
     // No lease to be had (its server is down), or the holder did not deliver within `lockTimeout`.
-    return this.compute(memcachedKey, factory, settings, store, stale);
+    return this.compute(request, stale);
   }
 
   private async compute<T>(
-    memcachedKey: string,
-    factory: Factory<T>,
-    settings: ReadThroughSettings,
-    store: ReadThroughStore,
+    { memcachedKey, factory, settings, store }: ReadThroughRequest<T>,
     stale: { value: T } | undefined,
   ): Promise<T> {
     const write = await store.prepare();
@@ -155,10 +148,10 @@ export class ReadThrough {
   }
 
   /** Polls the entry until a fresh value appears, `lockTimeout` passes, or its server becomes unreachable. */
-  private async waitForValue(
-    settings: ReadThroughSettings,
-    store: ReadThroughStore,
-  ): Promise<{ value: unknown } | undefined> {
+  private async waitForValue({
+    settings,
+    store,
+  }: Pick<ReadThroughRequest<unknown>, 'settings' | 'store'>): Promise<{ value: unknown } | undefined> {
     const giveUpAt = this.now() + settings.lockTimeout;
     let pause = FIRST_POLL_MS;
     for (;;) {
