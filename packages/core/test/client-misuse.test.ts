@@ -16,18 +16,9 @@ import {
   type Transport,
   type TransportFactory,
 } from '../src';
+import { thrown } from './support/thrown';
 
 const transport = memoryTransport();
-
-function thrown(make: () => unknown): CacheError {
-  try {
-    make();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CacheError);
-    return error as CacheError;
-  }
-  throw new Error('did not throw');
-}
 
 describe('client options are checked when the client is made, naming the option and the value', () => {
   it.each([

@@ -6,18 +6,9 @@ import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { MemcachedClient } from '../src/client';
 import { CacheError } from '../src/errors';
+import { thrown } from './support/thrown';
 
 const transport = memoryTransport();
-
-function thrown(make: () => unknown): CacheError {
-  try {
-    make();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CacheError);
-    return error as CacheError;
-  }
-  throw new Error('did not throw');
-}
 
 describe('client options are checked when the client is made', () => {
   it.each([
