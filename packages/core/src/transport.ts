@@ -79,11 +79,11 @@ export interface ServerStats {
   stats: Record<string, string>;
 }
 
+/**
+ * What the core needs to know of a transport beyond its methods. (Whether it has `cas`, `getMulti` or
+ * `deleteMany` is told by the method being there: the core checks that, and falls back where one is missing.)
+ */
 export interface TransportCapabilities {
-  /** `cas()` is implemented and `get`/`getMulti` return `cas` values. */
-  cas: boolean;
-  /** `getMulti()` fetches many keys in one round trip per server (not one call per key). */
-  multiGet: boolean;
   /** The store's item size limit (memcached's `-I`): key + value + MEMCACHED_ITEM_OVERHEAD must fit. */
   maxItemSize: number;
 }

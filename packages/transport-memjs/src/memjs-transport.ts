@@ -191,8 +191,6 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
       specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
       name: 'memjs',
       capabilities: {
-        cas: true,
-        multiGet: true,
         maxItemSize: resolved.maxItemSize,
       },
 

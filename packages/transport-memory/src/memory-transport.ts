@@ -101,8 +101,6 @@ export function memoryTransport(options: MemoryTransportOptions = {}): MemoryTra
       specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
       name: 'memory',
       capabilities: {
-        cas: true,
-        multiGet: true,
         maxItemSize: resolved.maxItemSize,
       },
       async get(key: string): Promise<TransportItem | undefined> {

@@ -175,8 +175,6 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
       specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
       name: resolved.proxy ? 'meta (proxy)' : 'meta',
       capabilities: {
-        cas: true,
-        multiGet: true,
         maxItemSize: resolved.maxItemSize,
       },
 
