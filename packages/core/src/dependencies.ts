@@ -88,6 +88,7 @@ export async function withCurrentTokens(
 
 export class Dependencies {
   private readonly currentChunks = new Map<string, number>();
+  private readonly compactions = new Map<string, Promise<void>>();
   /**
    * Which token keys an entry carried when this client last wrote or read it. A query fetches those tokens in
    * the same multi-get as the entry, saving the second round trip. Only where the tokens live is remembered,
@@ -242,7 +243,17 @@ export class Dependencies {
    * Rewrites a full index chunk without duplicates and without entries that are gone or no longer carry the
    * dependency, only if nobody appended meanwhile (CAS).
    */
-  private async compactIndex(key: string, tokenKey: string): Promise<void> {
+  private compactIndex(key: string, tokenKey: string): Promise<void> {
+    // Concurrent writes that all find the chunk full share one compaction: each would read every listed entry.
+    let running = this.compactions.get(key);
+    if (running === undefined) {
+      running = this.compactIndexNow(key, tokenKey).finally(() => this.compactions.delete(key));
+      this.compactions.set(key, running);
+    }
+    return running;
+  }
+
+  private async compactIndexNow(key: string, tokenKey: string): Promise<void> {
     if (this.transport.cas === undefined) return;
     const item = await this.transport.get(key);
     if (item?.cas === undefined) return;

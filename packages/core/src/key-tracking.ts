@@ -80,6 +80,7 @@ export class KeyTracker {
   private chunk = 0;
   private appendsSinceCompaction = 0;
   private registryCheckedAt = Number.NEGATIVE_INFINITY;
+  private readonly compactions = new Map<string, Promise<void>>();
 
   constructor(
     private readonly transport: Transport,
@@ -181,7 +182,17 @@ export class KeyTracker {
    * Rewrites a record chunk without duplicate and dead lines, only if nobody appended meanwhile (CAS).
    * With `dead` undefined, every entry in the chunk is checked for liveness first.
    */
-  private async compact(key: string, dead: ReadonlySet<string> | undefined): Promise<void> {
+  /** One compaction of a chunk at a time in this client: concurrent writes that found it full share it. */
+  private compact(key: string, dead: ReadonlySet<string> | undefined): Promise<void> {
+    let running = this.compactions.get(key);
+    if (running === undefined) {
+      running = this.compactNow(key, dead).finally(() => this.compactions.delete(key));
+      this.compactions.set(key, running);
+    }
+    return running;
+  }
+
+  private async compactNow(key: string, dead: ReadonlySet<string> | undefined): Promise<void> {
     if (this.transport.cas === undefined) return;
     const item = await this.transport.get(key);
     if (item?.cas === undefined) return;
