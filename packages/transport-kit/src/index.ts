@@ -1,5 +1,15 @@
 export { assertCasUnique } from './arguments';
 export {
+  type AutoDiscoverOptions,
+  type ClusterConfig,
+  checkAutoDiscover,
+  type DiscoveryEvent,
+  discoveringTransport,
+  fetchClusterConfig,
+  parseClusterConfig,
+  withAutoDiscovery,
+} from './cluster-discovery';
+export {
   type CommonTransportOptions,
   checkMilliseconds,
   MAX_TIMER_DELAY,

@@ -9,6 +9,7 @@ import {
   checkInteger,
   publishServerEvent,
 } from '@lovely-memcached/core';
+import { type AutoDiscoverOptions, checkAutoDiscover, type DiscoveryEvent } from './cluster-discovery';
 
 /** setTimeout's limit: a longer delay fires after 1 ms instead (every call would time out at once). */
 export const MAX_TIMER_DELAY = 2 ** 31 - 1;
@@ -36,7 +37,8 @@ export function checkMilliseconds(name: string, value: unknown): number {
 export type TransportEvent =
   | { type: 'server-down'; server: string; reason: string; code?: string }
   | { type: 'server-up'; server: string }
-  | { type: 'auth-failed'; server: string; username: string; error: CacheError };
+  | { type: 'auth-failed'; server: string; username: string; error: CacheError }
+  | DiscoveryEvent;
 
 /** The options every network transport takes (each transport adds its own). */
 export interface CommonTransportOptions<E = TransportEvent> {
@@ -62,6 +64,14 @@ export interface CommonTransportOptions<E = TransportEvent> {
    * @default no-op
    */
   onEvent?: (event: E) => void;
+  /**
+   * Cluster auto-discovery (ElastiCache's configuration endpoint): poll `config get cluster` on `endpoint`
+   * (default: the first server given) every `interval` ms and use the nodes it lists, rebuilt when its version
+   * changes (a `cluster-changed` event); while a poll fails the transport keeps its nodes (`discovery-failed`).
+   * `true` = `{ interval: 60000 }`.
+   * @default false
+   */
+  autoDiscover?: boolean | AutoDiscoverOptions;
 }
 
 export interface ResolvedCommonOptions {
@@ -73,6 +83,7 @@ export interface ResolvedCommonOptions {
   /** Connections per server. */
   connections: number;
   onEvent: (event: TransportEvent) => void;
+  autoDiscover: { endpoint: string | undefined; interval: number } | undefined;
 }
 
 /**
@@ -94,12 +105,13 @@ export function resolveCommonOptions(
     probeInterval: checkMilliseconds('probeInterval', options.probeInterval ?? 250),
     maxItemSize: checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024),
     connections: checkInteger('connections', options.connections ?? 1, 1),
+    autoDiscover: checkAutoDiscover(options.autoDiscover),
     onEvent: (event) => {
-      publishServerEvent(
-        event.type === 'auth-failed'
-          ? { type: event.type, server: event.server, username: event.username, transport }
-          : { ...event, transport },
-      );
+      if (event.type === 'auth-failed') {
+        publishServerEvent({ type: event.type, server: event.server, username: event.username, transport });
+      } else if (event.type === 'server-down' || event.type === 'server-up') {
+        publishServerEvent({ ...event, transport });
+      }
       if (onEvent !== undefined) callSafely(`${transport}Transport \`onEvent\` threw`, onEvent, event);
     },
   };

@@ -25,6 +25,7 @@ import {
   type ConnectionMaker,
   type ServerEndpoint,
   ServerPool,
+  withAutoDiscovery,
 } from '@lovely-memcached/transport-kit';
 import { Connection, type ReplyHandler } from './connection';
 import { type MemjsTransportOptions, type ResolvedMemjsOptions, resolveMemjsOptions } from './options';
@@ -105,7 +106,7 @@ function toItem(response: Response): TransportItem {
 export function memjsTransport(options: MemjsTransportOptions = {}): TransportFactory {
   const resolved = resolveMemjsOptions(options);
 
-  return (servers: readonly string[]): Transport => {
+  return withAutoDiscovery((servers: readonly string[]): Transport => {
     const pool = new ServerPool(servers, resolved, (endpoint) => memjsConnections(resolved, endpoint));
 
     /** One request for `key`'s server: `fallback` when it is down or the request fails. */
@@ -345,5 +346,5 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         pool.close();
       },
     };
-  };
+  }, resolved);
 }

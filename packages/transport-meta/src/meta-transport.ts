@@ -28,6 +28,7 @@ import {
   type ConnectionMaker,
   type ServerEndpoint,
   ServerPool,
+  withAutoDiscovery,
 } from '@lovely-memcached/transport-kit';
 import { classicDialect } from './classic-dialect';
 import { Connection } from './connection';
@@ -109,179 +110,185 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
   const resolved = resolveMetaOptions(options);
   const dialect = resolved.proxy ? classicDialect : metaDialect;
 
-  return (servers: readonly string[]): Transport => {
-    const pool = new ServerPool(servers, resolved, (endpoint) => connectionsFor(resolved, dialect, endpoint));
+  return withAutoDiscovery(
+    (servers: readonly string[]): Transport => {
+      const pool = new ServerPool(servers, resolved, (endpoint) =>
+        connectionsFor(resolved, dialect, endpoint),
+      );
 
-    /** One request for `key`'s server: `fallback` when it is down or the request fails. */
-    function call<T>(
-      command: string,
-      key: string,
-      build: ExchangeBuilder<T>,
-      fallback: T,
-      urgent = false,
-    ): Promise<T> {
-      try {
-        // memcached drops the connection on keys it cannot parse: refused before they reach the wire.
-        assertMemcachedKey(key);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const server = pool.route(key);
-      return pool.traced(command, server, 1, () => {
-        const connection = server.acquire(urgent);
-        return connection === undefined ? Promise.resolve(fallback) : exchange(connection, build, fallback);
-      });
-    }
-
-    function store(
-      kind: StoreKind,
-      key: string,
-      value: Uint8Array,
-      { flags = 0, exptime = 0 }: StoreOptions,
-      cas?: bigint,
-    ): Promise<StoreStatus> {
-      try {
-        assertMemcachedKey(key);
-        assertFlags(flags);
-        assertExptime(exptime);
-        if (kind === 'cas') assertCasUnique(cas);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      // memcached drops the item it has when a store is too large (`ms` in every mode, unlike the binary
-      // protocol's `add`): an `add` or `cas` that cannot fit is refused here, so the item stays as it was.
-      if ((kind === 'add' || kind === 'cas') && tooLarge(key, value, flags)) {
-        return Promise.resolve('too-large');
-      }
-      return call(kind, key, dialect.store(kind, key, value, flags, exptime, cas), 'unavailable');
-    }
-
-    /** memcached's item size rule: key, value and header; a non-zero flags word takes 4 bytes more. */
-    const tooLarge = (key: string, value: Uint8Array, flags: number) =>
-      key.length + value.length + MEMCACHED_ITEM_OVERHEAD + (flags === 0 ? 0 : 4) > resolved.maxItemSize;
-
-    /** What a proxy cannot route: answered here, said once per transport, never sent. */
-    const unsupportedSaid = new Set<string>();
-    function unsupported(command: 'stats' | 'flush'): void {
-      const reason = `${command === 'flush' ? 'flush_all' : 'stats'} cannot go through a proxy (metaTransport({ proxy: true })): ${command === 'flush' ? 'nothing was flushed; flush the servers behind the proxy directly' : 'no statistics; ask the servers behind the proxy directly'}`;
-      resolved.onMetaEvent({ type: 'unsupported', command, reason });
-      if (!unsupportedSaid.has(command)) {
-        unsupportedSaid.add(command);
-        warnOnce(`[lovely-memcached] metaTransport: ${reason}`);
-      }
-    }
-
-    const transport: Transport = {
-      specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
-      name: resolved.proxy ? 'meta (proxy)' : 'meta',
-      capabilities: {
-        maxItemSize: resolved.maxItemSize,
-      },
-
-      get(key) {
-        return call('get', key, dialect.get(key), undefined);
-      },
-
-      getMulti(keys) {
-        const found = new Map<string, TransportItem>();
-        // A key memcached could never hold is simply absent: one bad key must not sink the whole batch.
-        const byServer = pool.byServer(keys.filter(isMemcachedKey));
-        const batches = [...byServer].map(([server, serverKeys]) =>
-          pool.traced('getMulti', server, serverKeys.length, () => {
-            const connection = server.acquire();
-            if (connection === undefined) return Promise.resolve();
-            const builders = dialect.getMulti(serverKeys, found);
-            // Settled when every request of the batch is (hit, silent miss, or failed: those keys are absent).
-            return new Promise<void>((resolve) => {
-              let left = builders.length;
-              const settle = () => {
-                if (--left === 0) resolve();
-              };
-              for (const build of builders) exchangeWith(connection, build, settle, undefined);
-            });
-          }),
-        );
-        return Promise.all(batches).then(() => found);
-      },
-
-      set: (key, value, opts = {}) => store('set', key, value, opts),
-      add: (key, value, opts = {}) => store('add', key, value, opts),
-      cas: (key, value, cas, opts = {}) => store('cas', key, value, opts, cas),
-      append: (key, value) => store('append', key, value, {}),
-
-      delete(key, opts = {}) {
-        return call('delete', key, dialect.delete(key), false, opts.urgent === true);
-      },
-
-      incr(key, delta) {
-        let amount: bigint;
+      /** One request for `key`'s server: `fallback` when it is down or the request fails. */
+      function call<T>(
+        command: string,
+        key: string,
+        build: ExchangeBuilder<T>,
+        fallback: T,
+        urgent = false,
+      ): Promise<T> {
         try {
-          amount = toDelta(delta);
+          // memcached drops the connection on keys it cannot parse: refused before they reach the wire.
+          assertMemcachedKey(key);
         } catch (error) {
           return Promise.reject(error);
         }
-        return call('incr', key, dialect.incr(key, amount), undefined);
-      },
-
-      touch(key, exptime) {
-        try {
-          assertExptime(exptime);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        return call('touch', key, dialect.touch(key, exptime), false);
-      },
-
-      async flush() {
-        if (resolved.proxy) {
-          unsupported('flush');
-          return;
-        }
-        await pool.everyServer('flush', (connection) =>
-          exchange<true | undefined>(
-            connection,
-            () => ({ bytes: 'flush_all\r\n', reply: (reply) => (reply.code === 'OK' ? true : undefined) }),
-            undefined,
-          ),
-        );
-      },
-
-      stats() {
-        if (resolved.proxy) {
-          unsupported('stats');
-          return Promise.resolve([]);
-        }
-        return pool.everyServer('stats', (connection, server, index) => {
-          const stats: Record<string, string> = {};
-          return exchange<ServerStats | undefined>(
-            connection,
-            () => ({
-              bytes: 'stats\r\n',
-              reply(reply) {
-                if (reply.code === 'STAT' && reply.tokens[0] !== undefined) {
-                  stats[reply.tokens[0]] = reply.tokens.slice(1).join(' ');
-                  return MORE;
-                }
-                return reply.code === 'END'
-                  ? { server: server.address, weight: pool.weights[index] ?? 1, stats }
-                  : undefined;
-              },
-            }),
-            undefined,
-          );
+        const server = pool.route(key);
+        return pool.traced(command, server, 1, () => {
+          const connection = server.acquire(urgent);
+          return connection === undefined ? Promise.resolve(fallback) : exchange(connection, build, fallback);
         });
-      },
+      }
 
-      reachable(key) {
-        return pool.reachable(key);
-      },
+      function store(
+        kind: StoreKind,
+        key: string,
+        value: Uint8Array,
+        { flags = 0, exptime = 0 }: StoreOptions,
+        cas?: bigint,
+      ): Promise<StoreStatus> {
+        try {
+          assertMemcachedKey(key);
+          assertFlags(flags);
+          assertExptime(exptime);
+          if (kind === 'cas') assertCasUnique(cas);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        // memcached drops the item it has when a store is too large (`ms` in every mode, unlike the binary
+        // protocol's `add`): an `add` or `cas` that cannot fit is refused here, so the item stays as it was.
+        if ((kind === 'add' || kind === 'cas') && tooLarge(key, value, flags)) {
+          return Promise.resolve('too-large');
+        }
+        return call(kind, key, dialect.store(kind, key, value, flags, exptime, cas), 'unavailable');
+      }
 
-      async close() {
-        pool.close();
-      },
-    };
-    // Server-side leases need the meta commands: behind a proxy, the core takes them with `add`.
-    if (resolved.proxy || !resolved.serverLeases) return transport;
-    return { ...transport, leases: serverLeases(call) };
-  };
+      /** memcached's item size rule: key, value and header; a non-zero flags word takes 4 bytes more. */
+      const tooLarge = (key: string, value: Uint8Array, flags: number) =>
+        key.length + value.length + MEMCACHED_ITEM_OVERHEAD + (flags === 0 ? 0 : 4) > resolved.maxItemSize;
+
+      /** What a proxy cannot route: answered here, said once per transport, never sent. */
+      const unsupportedSaid = new Set<string>();
+      function unsupported(command: 'stats' | 'flush'): void {
+        const reason = `${command === 'flush' ? 'flush_all' : 'stats'} cannot go through a proxy (metaTransport({ proxy: true })): ${command === 'flush' ? 'nothing was flushed; flush the servers behind the proxy directly' : 'no statistics; ask the servers behind the proxy directly'}`;
+        resolved.onMetaEvent({ type: 'unsupported', command, reason });
+        if (!unsupportedSaid.has(command)) {
+          unsupportedSaid.add(command);
+          warnOnce(`[lovely-memcached] metaTransport: ${reason}`);
+        }
+      }
+
+      const transport: Transport = {
+        specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
+        name: resolved.proxy ? 'meta (proxy)' : 'meta',
+        capabilities: {
+          maxItemSize: resolved.maxItemSize,
+        },
+
+        get(key) {
+          return call('get', key, dialect.get(key), undefined);
+        },
+
+        getMulti(keys) {
+          const found = new Map<string, TransportItem>();
+          // A key memcached could never hold is simply absent: one bad key must not sink the whole batch.
+          const byServer = pool.byServer(keys.filter(isMemcachedKey));
+          const batches = [...byServer].map(([server, serverKeys]) =>
+            pool.traced('getMulti', server, serverKeys.length, () => {
+              const connection = server.acquire();
+              if (connection === undefined) return Promise.resolve();
+              const builders = dialect.getMulti(serverKeys, found);
+              // Settled when every request of the batch is (hit, silent miss, or failed: those keys are absent).
+              return new Promise<void>((resolve) => {
+                let left = builders.length;
+                const settle = () => {
+                  if (--left === 0) resolve();
+                };
+                for (const build of builders) exchangeWith(connection, build, settle, undefined);
+              });
+            }),
+          );
+          return Promise.all(batches).then(() => found);
+        },
+
+        set: (key, value, opts = {}) => store('set', key, value, opts),
+        add: (key, value, opts = {}) => store('add', key, value, opts),
+        cas: (key, value, cas, opts = {}) => store('cas', key, value, opts, cas),
+        append: (key, value) => store('append', key, value, {}),
+
+        delete(key, opts = {}) {
+          return call('delete', key, dialect.delete(key), false, opts.urgent === true);
+        },
+
+        incr(key, delta) {
+          let amount: bigint;
+          try {
+            amount = toDelta(delta);
+          } catch (error) {
+            return Promise.reject(error);
+          }
+          return call('incr', key, dialect.incr(key, amount), undefined);
+        },
+
+        touch(key, exptime) {
+          try {
+            assertExptime(exptime);
+          } catch (error) {
+            return Promise.reject(error);
+          }
+          return call('touch', key, dialect.touch(key, exptime), false);
+        },
+
+        async flush() {
+          if (resolved.proxy) {
+            unsupported('flush');
+            return;
+          }
+          await pool.everyServer('flush', (connection) =>
+            exchange<true | undefined>(
+              connection,
+              () => ({ bytes: 'flush_all\r\n', reply: (reply) => (reply.code === 'OK' ? true : undefined) }),
+              undefined,
+            ),
+          );
+        },
+
+        stats() {
+          if (resolved.proxy) {
+            unsupported('stats');
+            return Promise.resolve([]);
+          }
+          return pool.everyServer('stats', (connection, server, index) => {
+            const stats: Record<string, string> = {};
+            return exchange<ServerStats | undefined>(
+              connection,
+              () => ({
+                bytes: 'stats\r\n',
+                reply(reply) {
+                  if (reply.code === 'STAT' && reply.tokens[0] !== undefined) {
+                    stats[reply.tokens[0]] = reply.tokens.slice(1).join(' ');
+                    return MORE;
+                  }
+                  return reply.code === 'END'
+                    ? { server: server.address, weight: pool.weights[index] ?? 1, stats }
+                    : undefined;
+                },
+              }),
+              undefined,
+            );
+          });
+        },
+
+        reachable(key) {
+          return pool.reachable(key);
+        },
+
+        async close() {
+          pool.close();
+        },
+      };
+      // Server-side leases need the meta commands: behind a proxy, the core takes them with `add`.
+      if (resolved.proxy || !resolved.serverLeases) return transport;
+      return { ...transport, leases: serverLeases(call) };
+    },
+    resolved,
+    resolved.tls,
+  );
 }
