@@ -8,7 +8,6 @@ import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
-  CacheError,
   MemcachedClient,
   type MemcachedClientOptions,
   type QueryOptions,

@@ -5,7 +5,6 @@
 import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { MemcachedClient } from '../src/client';
-import { CacheError } from '../src/errors';
 import { thrown } from './support/thrown';
 
 const transport = memoryTransport();

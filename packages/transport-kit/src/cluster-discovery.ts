@@ -61,14 +61,14 @@ export async function fetchClusterConfig(
 ): Promise<ClusterConfig> {
   const reply = await ask(endpoint, 'config get cluster\r\n', timeout, tls);
   const body =
-    valueOf(reply) ?? valueOf(await ask(endpoint, 'get AmazonElastiCache:cluster\r\n', timeout, tls));
+    dataBlock(reply) ?? dataBlock(await ask(endpoint, 'get AmazonElastiCache:cluster\r\n', timeout, tls));
   const config = body === undefined ? undefined : parseClusterConfig(body);
   if (config === undefined) throw new Error(`no cluster configuration at ${endpoint}`);
   return config;
 }
 
 /** The data block of a `CONFIG …` or `VALUE …` reply, or undefined (ERROR, END alone, anything else). */
-function valueOf(reply: string): string | undefined {
+function dataBlock(reply: string): string | undefined {
   const match = /^(?:CONFIG|VALUE) \S+ \d+ (\d+)\r\n/.exec(reply);
   if (match === null) return undefined;
   const start = match[0].length;
