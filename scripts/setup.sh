@@ -12,15 +12,17 @@ ensure_pnpm() {
 }
 
 # memcached for the integration tests; sasl2-bin (saslpasswd2) for the SASL test's user database; nutcracker
-# (twemproxy, in /usr/sbin) for the meta transport's proxy test.
+# (twemproxy, in /usr/sbin) for the meta transport's proxy test; openssl for the TLS tests' certificates;
+# redis-server for the benchmark's bentocache comparison.
 ensure_memcached() {
   command -v memcached >/dev/null 2>&1 && command -v saslpasswd2 >/dev/null 2>&1 &&
-    { command -v nutcracker >/dev/null 2>&1 || [ -x /usr/sbin/nutcracker ]; } && return 0
-  echo "› installing memcached, sasl2-bin and nutcracker from the OS packages (apt-get install -y memcached sasl2-bin nutcracker)"
+    { command -v nutcracker >/dev/null 2>&1 || [ -x /usr/sbin/nutcracker ]; } &&
+    command -v openssl >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 && return 0
+  echo "› installing memcached, sasl2-bin, nutcracker, openssl and redis-server from the OS packages (apt-get install -y memcached sasl2-bin nutcracker openssl redis-server)"
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq memcached sasl2-bin nutcracker >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq memcached sasl2-bin nutcracker openssl redis-server >/dev/null
 }
 
 ensure_dependencies() {

@@ -7,4 +7,5 @@ export {
   type StartMemcachedOptions,
   startMemcached,
 } from './start-memcached';
+export { makeTestCertificates, type TestCertificates } from './test-certificates';
 export { TestMemcachedClient, type TestMemcachedClientOptions } from './test-client';

@@ -9,8 +9,10 @@
  * the next request gets a new connection. State lives on the connection object, so an old socket's handlers can
  * only ever touch the old connection.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import type { BreakReason, HealthConnection } from '@lovely-memcached/transport-kit';
+import { openSocket } from '@lovely-memcached/transport-kit';
 import { parseResponse, RESPONSE_MAGIC, type Response, Status, saslPlainRequest } from './protocol';
 
 /** Handles one reply; returns true when the request is complete (multi-reply requests return false until then). */
@@ -28,6 +30,8 @@ export interface ConnectionSettings {
   timeout: number;
   username: string | undefined;
   password: string | undefined;
+  /** TLS options (`memcached -Z`), or undefined for plain TCP. */
+  tls: ConnectionOptions | undefined;
 }
 
 export class Connection implements HealthConnection {
@@ -51,8 +55,11 @@ export class Connection implements HealthConnection {
     private readonly settings: ConnectionSettings,
     private readonly onBreak: (reason: BreakReason, connection: Connection) => void,
   ) {
-    this.socket = connect({ host: settings.host, port: settings.port, noDelay: true });
-    this.socket.on('connect', () => {
+    const { socket, readyEvent } = openSocket(settings, settings.tls);
+    this.socket = socket;
+    // Over TLS, connected means the handshake succeeded: a certificate the client rejects is a `connect` failure
+    // whose code names the TLS error (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED).
+    this.socket.on(readyEvent, () => {
       this.connected = true;
     });
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));

@@ -53,6 +53,7 @@ function memjsConnections(
     timeout: options.timeout,
     username: options.username,
     password: options.password,
+    tls: options.tls,
   };
   return {
     open: (onBreak) => new Connection(settings, onBreak),
@@ -106,245 +107,249 @@ function toItem(response: Response): TransportItem {
 export function memjsTransport(options: MemjsTransportOptions = {}): TransportFactory {
   const resolved = resolveMemjsOptions(options);
 
-  return withAutoDiscovery((servers: readonly string[]): Transport => {
-    const pool = new ServerPool(servers, resolved, (endpoint) => memjsConnections(resolved, endpoint));
+  return withAutoDiscovery(
+    (servers: readonly string[]): Transport => {
+      const pool = new ServerPool(servers, resolved, (endpoint) => memjsConnections(resolved, endpoint));
 
-    /** One request for `key`'s server: `fallback` when it is down or the request fails. */
-    function call<T>(
-      command: string,
-      key: string,
-      build: (opaque: number) => Buffer,
-      read: (r: Response) => T,
-      fallback: T,
-      urgent = false,
-    ): Promise<T> {
-      try {
-        // memcached drops the connection on keys it cannot parse: refused before they reach the wire.
-        assertMemcachedKey(key);
-        const server = pool.route(key);
-        return pool.traced(command, server, 1, () =>
-          onConnection(server.acquire(urgent), build, read, fallback),
-        );
-      } catch (error) {
-        // A bad argument (found while encoding) fails this call alone.
-        return Promise.reject(error);
+      /** One request for `key`'s server: `fallback` when it is down or the request fails. */
+      function call<T>(
+        command: string,
+        key: string,
+        build: (opaque: number) => Buffer,
+        read: (r: Response) => T,
+        fallback: T,
+        urgent = false,
+      ): Promise<T> {
+        try {
+          // memcached drops the connection on keys it cannot parse: refused before they reach the wire.
+          assertMemcachedKey(key);
+          const server = pool.route(key);
+          return pool.traced(command, server, 1, () =>
+            onConnection(server.acquire(urgent), build, read, fallback),
+          );
+        } catch (error) {
+          // A bad argument (found while encoding) fails this call alone.
+          return Promise.reject(error);
+        }
       }
-    }
 
-    function onConnection<T>(
-      connection: Connection | undefined,
-      build: (opaque: number) => Buffer,
-      read: (r: Response) => T,
-      fallback: T,
-    ): Promise<T> {
-      if (connection === undefined) return Promise.resolve(fallback);
-      return new Promise<T>((resolve) => {
-        connection.send(
-          build,
-          (response) => {
-            resolve(read(response));
-            return true;
-          },
-          () => resolve(fallback),
-        );
-      });
-    }
-
-    function store(
-      op: number,
-      key: string,
-      value: Uint8Array,
-      { flags = 0, exptime = 0 }: StoreOptions,
-      cas?: bigint,
-    ) {
-      try {
-        assertFlags(flags);
-        assertExptime(exptime);
-        if (cas !== undefined) assertCasUnique(cas);
-      } catch (error) {
-        return Promise.reject(error);
+      function onConnection<T>(
+        connection: Connection | undefined,
+        build: (opaque: number) => Buffer,
+        read: (r: Response) => T,
+        fallback: T,
+      ): Promise<T> {
+        if (connection === undefined) return Promise.resolve(fallback);
+        return new Promise<T>((resolve) => {
+          connection.send(
+            build,
+            (response) => {
+              resolve(read(response));
+              return true;
+            },
+            () => resolve(fallback),
+          );
+        });
       }
-      return call<StoreStatus>(
-        cas !== undefined ? 'cas' : op === Op.ADD ? 'add' : 'set',
-        key,
-        (opaque) => storageRequest(op, key, value, flags, exptime, opaque, cas),
-        storeStatus,
-        'unavailable',
-      );
-    }
 
-    /** One request to every reachable server; servers that are down or fail are left out of the answer. */
-    function askEveryServer<T>(
-      command: string,
-      build: (opaque: number) => Buffer,
-      handle: (address: string, index: number, resolve: (answer: T) => void) => ReplyHandler,
-    ): Promise<T[]> {
-      return pool.everyServer(
-        command,
-        (connection, server, index) =>
-          new Promise<T | undefined>((resolve) => {
-            connection.send(build, handle(server.address, index, resolve), () => resolve(undefined));
-          }),
-      );
-    }
-
-    return {
-      specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
-      name: 'memjs',
-      capabilities: {
-        maxItemSize: resolved.maxItemSize,
-      },
-
-      get(key) {
-        return call(
-          'get',
+      function store(
+        op: number,
+        key: string,
+        value: Uint8Array,
+        { flags = 0, exptime = 0 }: StoreOptions,
+        cas?: bigint,
+      ) {
+        try {
+          assertFlags(flags);
+          assertExptime(exptime);
+          if (cas !== undefined) assertCasUnique(cas);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        return call<StoreStatus>(
+          cas !== undefined ? 'cas' : op === Op.ADD ? 'add' : 'set',
           key,
-          (opaque) => keyRequest(Op.GET, key, opaque),
-          (r) => (r.header.status === Status.OK ? toItem(r) : undefined),
-          undefined,
-        );
-      },
-
-      getMulti(keys) {
-        const found = new Map<string, TransportItem>();
-        // A key memcached could never hold is simply absent: one bad key must not sink the whole batch.
-        const byServer = pool.byServer(keys.filter(isMemcachedKey));
-        const batches = [...byServer].map(([server, serverKeys]) => {
-          const connection = server.acquire();
-          if (connection === undefined) return undefined;
-          const batch = () =>
-            new Promise<void>((resolve) => {
-              const onReply: ReplyHandler = (response) => {
-                if (response.header.opcode === Op.NOOP) {
-                  resolve();
-                  return true;
-                }
-                if (response.header.status === Status.OK)
-                  found.set(response.key.toString('latin1'), toItem(response));
-                return false;
-              };
-              // On failure, the keys of that server are simply missing: error isolation per server.
-              connection.send((opaque) => multiGetRequest(serverKeys, opaque), onReply, resolve);
-            });
-          return pool.traced('getMulti', server, serverKeys.length, batch);
-        });
-        return Promise.all(batches).then(() => found);
-      },
-
-      deleteMany(keys) {
-        // Quiet deletes: one reply per server (the closing NOOP) instead of one awaited reply per key.
-        const byServer = pool.byServer(keys.filter(isMemcachedKey));
-        const batches = [...byServer].map(([server, serverKeys]) => {
-          const connection = server.acquire(true);
-          if (connection === undefined) return undefined;
-          const batch = () =>
-            new Promise<void>((resolve) => {
-              const onReply: ReplyHandler = (response) => {
-                if (response.header.opcode !== Op.NOOP) return false;
-                resolve();
-                return true;
-              };
-              connection.send((opaque) => multiDeleteRequest(serverKeys, opaque), onReply, resolve);
-            });
-          return pool.traced('deleteMany', server, serverKeys.length, batch);
-        });
-        return Promise.all(batches).then(() => undefined);
-      },
-
-      set: (key, value, opts = {}) => store(Op.SET, key, value, opts),
-      add: (key, value, opts = {}) => store(Op.ADD, key, value, opts),
-      cas: (key, value, cas, opts = {}) => store(Op.SET, key, value, opts, cas),
-
-      append(key, value) {
-        return call(
-          'append',
-          key,
-          (opaque) => keyRequest(Op.APPEND, key, opaque, value),
+          (opaque) => storageRequest(op, key, value, flags, exptime, opaque, cas),
           storeStatus,
           'unavailable',
         );
-      },
+      }
 
-      delete(key, options = {}) {
-        return call(
-          'delete',
-          key,
-          (opaque) => keyRequest(Op.DELETE, key, opaque),
-          (r) => r.header.status === Status.OK,
-          false,
-          options.urgent === true,
+      /** One request to every reachable server; servers that are down or fail are left out of the answer. */
+      function askEveryServer<T>(
+        command: string,
+        build: (opaque: number) => Buffer,
+        handle: (address: string, index: number, resolve: (answer: T) => void) => ReplyHandler,
+      ): Promise<T[]> {
+        return pool.everyServer(
+          command,
+          (connection, server, index) =>
+            new Promise<T | undefined>((resolve) => {
+              connection.send(build, handle(server.address, index, resolve), () => resolve(undefined));
+            }),
         );
-      },
+      }
 
-      incr(key, delta) {
-        let amount: bigint;
-        try {
-          amount = toDelta(delta);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        return call(
-          'incr',
-          key,
-          (opaque) => incrementRequest(key, amount, opaque),
-          (r) => (r.header.status === Status.OK ? r.val.readBigUInt64BE(0) : undefined),
-          undefined,
-        );
-      },
+      return {
+        specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
+        name: 'memjs',
+        capabilities: {
+          maxItemSize: resolved.maxItemSize,
+        },
 
-      touch(key, exptime) {
-        try {
-          assertExptime(exptime);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        return call(
-          'touch',
-          key,
-          (opaque) => touchRequest(key, exptime, opaque),
-          (r) => r.header.status === Status.OK,
-          false,
-        );
-      },
+        get(key) {
+          return call(
+            'get',
+            key,
+            (opaque) => keyRequest(Op.GET, key, opaque),
+            (r) => (r.header.status === Status.OK ? toItem(r) : undefined),
+            undefined,
+          );
+        },
 
-      async flush() {
-        await askEveryServer<true>(
-          'flush',
-          (opaque) => simpleRequest(Op.FLUSH, opaque),
-          (_server, _index, resolve) => () => {
-            resolve(true);
-            return true;
-          },
-        );
-      },
+        getMulti(keys) {
+          const found = new Map<string, TransportItem>();
+          // A key memcached could never hold is simply absent: one bad key must not sink the whole batch.
+          const byServer = pool.byServer(keys.filter(isMemcachedKey));
+          const batches = [...byServer].map(([server, serverKeys]) => {
+            const connection = server.acquire();
+            if (connection === undefined) return undefined;
+            const batch = () =>
+              new Promise<void>((resolve) => {
+                const onReply: ReplyHandler = (response) => {
+                  if (response.header.opcode === Op.NOOP) {
+                    resolve();
+                    return true;
+                  }
+                  if (response.header.status === Status.OK)
+                    found.set(response.key.toString('latin1'), toItem(response));
+                  return false;
+                };
+                // On failure, the keys of that server are simply missing: error isolation per server.
+                connection.send((opaque) => multiGetRequest(serverKeys, opaque), onReply, resolve);
+              });
+            return pool.traced('getMulti', server, serverKeys.length, batch);
+          });
+          return Promise.all(batches).then(() => found);
+        },
 
-      stats() {
-        return askEveryServer<ServerStats>(
-          'stats',
-          (opaque) => simpleRequest(Op.STAT, opaque),
-          (address, index, resolve) => {
-            const stats: Record<string, string> = {};
-            return (response) => {
-              // Every statistic is one reply; an empty key ends the list.
-              if (response.header.keyLength === 0) {
-                resolve({ server: address, weight: pool.weights[index] ?? 1, stats });
-                return true;
-              }
-              stats[response.key.toString()] = response.val.toString();
-              return false;
-            };
-          },
-        );
-      },
+        deleteMany(keys) {
+          // Quiet deletes: one reply per server (the closing NOOP) instead of one awaited reply per key.
+          const byServer = pool.byServer(keys.filter(isMemcachedKey));
+          const batches = [...byServer].map(([server, serverKeys]) => {
+            const connection = server.acquire(true);
+            if (connection === undefined) return undefined;
+            const batch = () =>
+              new Promise<void>((resolve) => {
+                const onReply: ReplyHandler = (response) => {
+                  if (response.header.opcode !== Op.NOOP) return false;
+                  resolve();
+                  return true;
+                };
+                connection.send((opaque) => multiDeleteRequest(serverKeys, opaque), onReply, resolve);
+              });
+            return pool.traced('deleteMany', server, serverKeys.length, batch);
+          });
+          return Promise.all(batches).then(() => undefined);
+        },
 
-      // False after close too: calls then resolve without reaching any server.
-      reachable(key) {
-        return pool.reachable(key);
-      },
+        set: (key, value, opts = {}) => store(Op.SET, key, value, opts),
+        add: (key, value, opts = {}) => store(Op.ADD, key, value, opts),
+        cas: (key, value, cas, opts = {}) => store(Op.SET, key, value, opts, cas),
 
-      async close() {
-        pool.close();
-      },
-    };
-  }, resolved);
+        append(key, value) {
+          return call(
+            'append',
+            key,
+            (opaque) => keyRequest(Op.APPEND, key, opaque, value),
+            storeStatus,
+            'unavailable',
+          );
+        },
+
+        delete(key, options = {}) {
+          return call(
+            'delete',
+            key,
+            (opaque) => keyRequest(Op.DELETE, key, opaque),
+            (r) => r.header.status === Status.OK,
+            false,
+            options.urgent === true,
+          );
+        },
+
+        incr(key, delta) {
+          let amount: bigint;
+          try {
+            amount = toDelta(delta);
+          } catch (error) {
+            return Promise.reject(error);
+          }
+          return call(
+            'incr',
+            key,
+            (opaque) => incrementRequest(key, amount, opaque),
+            (r) => (r.header.status === Status.OK ? r.val.readBigUInt64BE(0) : undefined),
+            undefined,
+          );
+        },
+
+        touch(key, exptime) {
+          try {
+            assertExptime(exptime);
+          } catch (error) {
+            return Promise.reject(error);
+          }
+          return call(
+            'touch',
+            key,
+            (opaque) => touchRequest(key, exptime, opaque),
+            (r) => r.header.status === Status.OK,
+            false,
+          );
+        },
+
+        async flush() {
+          await askEveryServer<true>(
+            'flush',
+            (opaque) => simpleRequest(Op.FLUSH, opaque),
+            (_server, _index, resolve) => () => {
+              resolve(true);
+              return true;
+            },
+          );
+        },
+
+        stats() {
+          return askEveryServer<ServerStats>(
+            'stats',
+            (opaque) => simpleRequest(Op.STAT, opaque),
+            (address, index, resolve) => {
+              const stats: Record<string, string> = {};
+              return (response) => {
+                // Every statistic is one reply; an empty key ends the list.
+                if (response.header.keyLength === 0) {
+                  resolve({ server: address, weight: pool.weights[index] ?? 1, stats });
+                  return true;
+                }
+                stats[response.key.toString()] = response.val.toString();
+                return false;
+              };
+            },
+          );
+        },
+
+        // False after close too: calls then resolve without reaching any server.
+        reachable(key) {
+          return pool.reachable(key);
+        },
+
+        async close() {
+          pool.close();
+        },
+      };
+    },
+    resolved,
+    resolved.tls,
+  );
 }

@@ -1,8 +1,11 @@
+import type { ConnectionOptions } from 'node:tls';
 import { CacheError, checkString } from '@lovely-memcached/core';
 import {
   type CommonTransportOptions,
+  checkTlsOption,
   type ResolvedCommonOptions,
   resolveCommonOptions,
+  type TlsOption,
   type TransportEvent,
 } from '@lovely-memcached/transport-kit';
 
@@ -18,6 +21,19 @@ export type MemjsTransportEvent = TransportEvent;
 
 /** `timeout`, `probeInterval`, `maxItemSize` and `onEvent` are shared with every network transport. */
 export interface MemjsTransportOptions extends CommonTransportOptions<MemjsTransportEvent> {
+  /**
+   * TLS to memcached (`memcached -Z`): `true` for Node's defaults (the system's CAs, the host name checked), or
+   * `tls.connect` options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`). A certificate the client
+   * rejects makes the server down (a `server-down` event, reason `connect`, `code` the TLS error), never a hang.
+   * @default false
+   */
+  tls?: TlsOption;
+  /**
+   * Connections per server; requests go to the least busy one. Measured against `memcached -t 4`: see the
+   * README's table for when more than one pays.
+   * @default 1
+   */
+  connections?: number;
   /** SASL PLAIN user name (memcached started with `-S`). @default undefined (no authentication) */
   username?: string;
   /** SASL PLAIN password; never logged nor put in error messages. @default undefined */
@@ -27,6 +43,7 @@ export interface MemjsTransportOptions extends CommonTransportOptions<MemjsTrans
 export interface ResolvedMemjsOptions extends ResolvedCommonOptions {
   username: string | undefined;
   password: string | undefined;
+  tls: ConnectionOptions | undefined;
 }
 
 /** The one place defaults are applied and options checked: a bad option fails here, not on first use. */
@@ -40,8 +57,8 @@ export function resolveMemjsOptions(options: MemjsTransportOptions = {}): Resolv
     );
   }
   return {
-    // One connection per server: memjs's transport has no `connections` option (yet).
-    ...resolveCommonOptions('memjs', { ...options, connections: 1 }),
+    ...resolveCommonOptions('memjs', options),
+    tls: checkTlsOption(options.tls),
     username: username === undefined ? undefined : checkString('username', username),
     password: password === undefined ? undefined : checkString('password', password),
   };
