@@ -31,7 +31,8 @@ export function checkMilliseconds(name: string, value: unknown): number {
  *
  * `reason` of `server-down`: `connect` (the connection could not be made; `code` says why, e.g.
  * `ECONNREFUSED`, or the TLS error), `timeout` (no reply within the deadline), `closed` (the server closed the
- * connection with requests pending; `code` when the socket reported an error such as `ECONNRESET`), `garbage`
+ * connection with requests pending; `code` when the socket reported an error such as `ECONNRESET`),
+ * `closed-before-reply` (reset before it answered anything over plain TCP: most likely a TLS-only server), `garbage`
  * (a reply that is not memcached's), `auth` (credentials refused).
  */
 export type TransportEvent =

@@ -15,6 +15,8 @@ export type BreakReason =
   | 'connect'
   | 'timeout'
   | 'closed'
+  /** Reset by the server before it answered anything, over plain TCP: typically a TLS-only port (`-Z`). */
+  | 'closed-before-reply'
   | 'garbage'
   | 'auth'
   | 'idle-closed'

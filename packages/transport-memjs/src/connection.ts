@@ -38,6 +38,8 @@ export class Connection implements HealthConnection {
   broken = false;
   /** The socket connected at least once: the server was reachable. */
   connected = false;
+  /** Any byte came back on this connection. */
+  private answered = false;
   /** The socket error code behind the break, e.g. `ECONNREFUSED`, when there was one. */
   errorCode: string | undefined;
   /** Requests written before the socket could take them (SASL not yet done). */
@@ -116,6 +118,14 @@ export class Connection implements HealthConnection {
   }
 
   private closedReason(): BreakReason {
+    // memcached -Z resets a plain-TCP client before any reply: say so, the fix is the `tls` option.
+    if (
+      this.pending.size > 0 &&
+      !this.answered &&
+      this.errorCode === 'ECONNRESET' &&
+      this.settings.tls === undefined
+    )
+      return 'closed-before-reply';
     return this.pending.size === 0 ? 'idle-closed' : 'closed';
   }
 
@@ -158,6 +168,7 @@ export class Connection implements HealthConnection {
   }
 
   private receive(chunk: Buffer): void {
+    this.answered = true;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     // Not a reply's first byte: out of step or not memcached at all; no need to wait for more to know.
