@@ -12,7 +12,7 @@ const transports: Array<[string, string, (options?: Options) => TransportFactory
   ['meta', 'meta commands and a real memcached', (options) => metaTransport(options)],
 ];
 
-for (const [name, label, makeTransport] of transports) {
+for (const [, label, makeTransport] of transports) {
   describeTracing(label, async () => {
     const running = await startMemcached();
     return { transport: makeTransport(), servers: running.servers, teardown: () => running.stop() };
