@@ -25,3 +25,4 @@ export {
 } from './server-health';
 export { type ServerEndpoint, ServerPool } from './server-pool';
 export { checkTlsOption, type OpenedSocket, openSocket, type TlsOption } from './socket';
+export { FIRST_NUDGE_DELAY, StallNudger } from './stall-nudge';

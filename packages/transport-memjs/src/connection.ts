@@ -12,8 +12,16 @@
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { BreakReason, HealthConnection } from '@lovely-memcached/transport-kit';
-import { openSocket } from '@lovely-memcached/transport-kit';
-import { parseResponse, RESPONSE_MAGIC, type Response, Status, saslPlainRequest } from './protocol';
+import { openSocket, StallNudger } from '@lovely-memcached/transport-kit';
+import {
+  Op,
+  parseResponse,
+  RESPONSE_MAGIC,
+  type Response,
+  Status,
+  saslPlainRequest,
+  simpleRequest,
+} from './protocol';
 
 /** Handles one reply; returns true when the request is complete (multi-reply requests return false until then). */
 export type ReplyHandler = (response: Response) => boolean;
@@ -52,6 +60,8 @@ export class Connection implements HealthConnection {
   private nextOpaque = 0;
   private timer: NodeJS.Timeout | undefined;
   private corked = false;
+  /** Over TLS only: wakes a memcached that left part of a burst unread (see stall-nudge.ts in the kit). */
+  private readonly nudger: StallNudger | undefined;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -59,6 +69,18 @@ export class Connection implements HealthConnection {
   ) {
     const { socket, readyEvent } = openSocket(settings, settings.tls);
     this.socket = socket;
+    this.nudger =
+      settings.tls === undefined
+        ? undefined
+        : new StallNudger(
+            () =>
+              this.send(
+                (opaque) => simpleRequest(Op.NOOP, opaque),
+                () => true,
+                () => {},
+              ),
+            () => this.pending.size > 0,
+          );
     // Over TLS, connected means the handshake succeeded: a certificate the client rejects is a `connect` failure
     // whose code names the TLS error (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED).
     this.socket.on(readyEvent, () => {
@@ -90,6 +112,7 @@ export class Connection implements HealthConnection {
     if (this.held) this.held.push(bytes);
     else this.write(bytes);
     if (this.timer === undefined) this.arm(this.settings.timeout);
+    this.nudger?.wrote();
   }
 
   /** Requests waiting for their replies. */
@@ -169,6 +192,7 @@ export class Connection implements HealthConnection {
 
   private receive(chunk: Buffer): void {
     this.answered = true;
+    this.nudger?.heard();
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     // Not a reply's first byte: out of step or not memcached at all; no need to wait for more to know.
@@ -219,6 +243,7 @@ export class Connection implements HealthConnection {
     this.broken = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    this.nudger?.stop();
     this.socket.destroy();
     this.chunks = [];
     this.buffered = 0;

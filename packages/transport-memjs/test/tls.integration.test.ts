@@ -88,6 +88,23 @@ describe('memjsTransport over TLS', () => {
     await transport.close();
   });
 
+  it('a burst of writes larger than one TLS record is answered, not left unread by memcached until the deadline', async () => {
+    // memcached 1.6.18 reads one TLS record per wake-up: the rest of a burst waits in OpenSSL, unseen by its poll,
+    // until more bytes come. 256 sets of 100 bytes leave in one write of ~35 KB, three records.
+    const { transport, events } = recorded({ tls: { ca: certs.ca } }, tlsServer.servers);
+    for (const [count, size] of [
+      [256, 100],
+      [100, 1000],
+    ] as const) {
+      const statuses = await Promise.all(
+        Array.from({ length: count }, (_, i) => transport.set(`burst-${i}`, Buffer.alloc(size, 'v'))),
+      );
+      expect(statuses.filter((status) => status !== 'stored')).toEqual([]);
+    }
+    expect(events).toEqual([]);
+    await transport.close();
+  });
+
   it('a client that trusts another CA: a down server naming the verification error, misses within the deadline', async () => {
     await expectDownWithin(
       recorded({ tls: { ca: certs.otherCa } }, tlsServer.servers),
