@@ -32,7 +32,8 @@ export function checkMilliseconds(name: string, value: unknown): number {
  * `reason` of `server-down`: `connect` (the connection could not be made; `code` says why, e.g.
  * `ECONNREFUSED`, or the TLS error), `timeout` (no reply within the deadline), `closed` (the server closed the
  * connection with requests pending; `code` when the socket reported an error such as `ECONNRESET`),
- * `closed-before-reply` (reset before it answered anything over plain TCP: most likely a TLS-only server), `garbage`
+ * `closed-before-reply` (closed before it answered anything: over plain TCP most likely a TLS-only server, over TLS
+ * a server that refused the client certificate; `code` the reset or the TLS alert), `garbage`
  * (a reply that is not memcached's), `auth` (credentials refused).
  */
 export type TransportEvent =

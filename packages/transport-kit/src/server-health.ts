@@ -15,7 +15,10 @@ export type BreakReason =
   | 'connect'
   | 'timeout'
   | 'closed'
-  /** Reset by the server before it answered anything, over plain TCP: typically a TLS-only port (`-Z`). */
+  /**
+   * Closed by the server before it answered anything: over plain TCP typically a TLS-only port (`-Z`), over TLS a
+   * server that asked for a client certificate (`ssl_verify_mode`) and refused ours.
+   */
   | 'closed-before-reply'
   | 'garbage'
   | 'auth'

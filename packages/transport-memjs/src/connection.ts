@@ -141,14 +141,13 @@ export class Connection implements HealthConnection {
   }
 
   private closedReason(): BreakReason {
-    // memcached -Z resets a plain-TCP client before any reply: say so, the fix is the `tls` option.
-    if (
-      this.pending.size > 0 &&
-      !this.answered &&
-      this.errorCode === 'ECONNRESET' &&
-      this.settings.tls === undefined
-    )
-      return 'closed-before-reply';
+    // Closed before anything came back: memcached -Z resets a plain-TCP client (the fix is the `tls` option),
+    // and a server asking for a client certificate closes a TLS 1.3 client without one after its handshake,
+    // with an alert or, when a request was already on its way, a reset that can overtake the alert.
+    const refusedCode =
+      this.errorCode === 'ECONNRESET' ||
+      (this.settings.tls !== undefined && this.errorCode?.startsWith('ERR_SSL_') === true);
+    if (this.pending.size > 0 && !this.answered && refusedCode) return 'closed-before-reply';
     return this.pending.size === 0 ? 'idle-closed' : 'closed';
   }
 

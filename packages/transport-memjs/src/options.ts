@@ -13,9 +13,11 @@ import {
  * What the transport reports about servers going down and coming back, for logs and metrics.
  *
  * `reason` of `server-down`: `connect` (the connection could not be made; `code` says why, e.g.
- * `ECONNREFUSED`), `timeout` (no reply within the deadline), `closed` (the server closed the connection with
- * requests pending; `code` when the socket reported an error such as `ECONNRESET`), `garbage` (a reply that is
- * not memcached's), `auth` (SASL refused).
+ * `ECONNREFUSED`, or the TLS error such as `UNABLE_TO_VERIFY_LEAF_SIGNATURE` or `CERT_HAS_EXPIRED`), `timeout` (no
+ * reply within the deadline), `closed` (the server closed the connection with requests pending; `code` when the
+ * socket reported an error such as `ECONNRESET`), `closed-before-reply` (closed before answering anything: plain
+ * TCP to a TLS-only port, or mutual TLS without an accepted client certificate), `garbage` (a reply that is not
+ * memcached's), `auth` (SASL refused).
  */
 export type MemjsTransportEvent = TransportEvent;
 
@@ -24,7 +26,8 @@ export interface MemjsTransportOptions extends CommonTransportOptions<MemjsTrans
   /**
    * TLS to memcached (`memcached -Z`): `true` for Node's defaults (the system's CAs, the host name checked), or
    * `tls.connect` options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`). A certificate the client
-   * rejects makes the server down (a `server-down` event, reason `connect`, `code` the TLS error), never a hang.
+   * rejects makes the server down (a `server-down` event, reason `connect`, `code` the TLS error), never a hang;
+   * so does a server that refuses the client certificate (reason `closed-before-reply`).
    * @default false
    */
   tls?: TlsOption;
