@@ -25,4 +25,4 @@ export {
 } from './server-health';
 export { type ServerEndpoint, ServerPool } from './server-pool';
 export { checkTlsOption, type OpenedSocket, openSocket, type TlsOption } from './socket';
-export { FIRST_NUDGE_DELAY, StallNudger } from './stall-nudge';
+export { BURST_NUDGE_DELAY, FIRST_NUDGE_DELAY, StallNudger, TLS_RECORD_SIZE } from './stall-nudge';

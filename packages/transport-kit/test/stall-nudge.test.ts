@@ -1,9 +1,10 @@
 /**
- * The TLS stall nudge with fake timers: a no-op after a short silence while requests wait, pauses that double
- * while the silence lasts, none while replies come or nothing waits, none after stop.
+ * The TLS stall nudge with fake timers: a no-op right after a burst of several TLS records, and after a short
+ * silence while requests wait, with pauses that double while the silence lasts; none while replies come or
+ * nothing waits, none after stop.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FIRST_NUDGE_DELAY, StallNudger } from '../src';
+import { BURST_NUDGE_DELAY, FIRST_NUDGE_DELAY, StallNudger } from '../src';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -72,5 +73,25 @@ describe('StallNudger', () => {
     nudger.stop();
     vi.advanceTimersByTime(100);
     expect(state.nudges).toEqual([]);
+  });
+
+  it('nudges once right after a burst, even while replies still come', () => {
+    const { nudger, state } = setup();
+    nudger.wrote();
+    nudger.burst();
+    nudger.burst(); // the same burst's ticks share one nudge
+    vi.advanceTimersByTime(BURST_NUDGE_DELAY / 2);
+    nudger.heard();
+    vi.advanceTimersByTime(BURST_NUDGE_DELAY / 2);
+    expect(state.nudges).toEqual([BURST_NUDGE_DELAY]);
+    nudger.heard();
+    vi.advanceTimersByTime(FIRST_NUDGE_DELAY - 1);
+    nudger.heard();
+    expect(state.nudges).toEqual([BURST_NUDGE_DELAY]);
+    state.waiting = false;
+    nudger.burst();
+    vi.advanceTimersByTime(100);
+    expect(state.nudges).toEqual([BURST_NUDGE_DELAY]); // nothing waited any more
+    nudger.stop();
   });
 });

@@ -12,7 +12,7 @@
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { BreakReason, HealthConnection } from '@lovely-memcached/transport-kit';
-import { openSocket, StallNudger } from '@lovely-memcached/transport-kit';
+import { openSocket, StallNudger, TLS_RECORD_SIZE } from '@lovely-memcached/transport-kit';
 import {
   Op,
   parseResponse,
@@ -60,6 +60,8 @@ export class Connection implements HealthConnection {
   private nextOpaque = 0;
   private timer: NodeJS.Timeout | undefined;
   private corked = false;
+  /** Bytes written in this tick (they leave together). */
+  private tickBytes = 0;
   /** Over TLS only: wakes a memcached that left part of a burst unread (see stall-nudge.ts in the kit). */
   private readonly nudger: StallNudger | undefined;
 
@@ -135,8 +137,11 @@ export class Connection implements HealthConnection {
       process.nextTick(() => {
         this.corked = false;
         this.socket.uncork();
+        if (this.tickBytes > TLS_RECORD_SIZE) this.nudger?.burst();
+        this.tickBytes = 0;
       });
     }
+    this.tickBytes += bytes.length;
     this.socket.write(bytes);
   }
 
