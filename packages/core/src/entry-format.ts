@@ -112,7 +112,7 @@ export function entrySize(bodyLength: number, dependencies: number, fresh: boole
 }
 
 /** The stamps an item carries, read from its headers without decoding its body; undefined if not ours. */
-export function entryStamps(item: TransportItem): TokenStamp[] | undefined {
+export function entryStamps(item: TransportItem): readonly TokenStamp[] | undefined {
   const { flags, value } = item;
   if ((flags & MARK_MASK) >>> 0 !== MARK) return undefined;
   if (!(flags & DEPS_BIT)) return [];
@@ -184,30 +184,61 @@ export function encodeEntry(
 
 export interface DecodedEntry {
   value: unknown;
-  stamps: TokenStamp[];
+  /** Shared between entries with the same header: never to be modified. */
+  stamps: readonly TokenStamp[];
   /** Present on entries written by `getOrSet`. */
   freshness?: Freshness;
 }
 
+/**
+ * The last token headers read, with their stamps: entries that share dependencies share one header (every
+ * entry tied to the same dependencies under the same tokens), so a query compares the header's bytes with
+ * these (natively) instead of slicing and checking its key and token strings every time. The profile of a
+ * query of an entry with 3 dependencies at 64 concurrent callers showed those strings as a fifth of the
+ * client's CPU, and a map keyed by the header's text cost nearly as much (hashing 200 characters).
+ */
+const NO_STAMPS: readonly TokenStamp[] = [];
+
+interface KnownHeader {
+  bytes: Buffer;
+  stamps: readonly TokenStamp[];
+}
+const knownHeaders: (KnownHeader | undefined)[] = new Array(4);
+let nextKnownHeader = 0;
+
+function knownStamps(bytes: Buffer, end: number): readonly TokenStamp[] | undefined {
+  for (const known of knownHeaders) {
+    if (known?.bytes.length === end && bytes.compare(known.bytes, 0, end, 0, end) === 0) return known.stamps;
+  }
+  return undefined;
+}
+
 /** Reads the token header; undefined when it is not well formed (a truncated or foreign item). */
-function decodeStamps(bytes: Buffer): { stamps: TokenStamp[]; bodyStart: number } | undefined {
+function decodeStamps(bytes: Buffer): { stamps: readonly TokenStamp[]; bodyStart: number } | undefined {
   if (bytes.length < 2) return undefined;
   const count = bytes.readUInt16BE(0);
+  let end = 2;
+  for (let i = 0; i < count; i++) {
+    const keyEnd = end + 1 + (bytes[end] ?? bytes.length);
+    end = keyEnd + 1 + (bytes[keyEnd] ?? bytes.length);
+    if (end > bytes.length) return undefined;
+  }
+  const known = knownStamps(bytes, end);
+  if (known !== undefined) return { stamps: known, bodyStart: end };
   const stamps: TokenStamp[] = [];
   let offset = 2;
   for (let i = 0; i < count; i++) {
-    const keyLength = bytes[offset] ?? bytes.length;
-    const keyEnd = offset + 1 + keyLength;
-    const tokenLength = bytes[keyEnd] ?? bytes.length;
-    const tokenEnd = keyEnd + 1 + tokenLength;
-    if (tokenEnd > bytes.length) return undefined;
+    const keyEnd = offset + 1 + (bytes[offset] as number);
+    const tokenEnd = keyEnd + 1 + (bytes[keyEnd] as number);
     const tokenKey = bytes.toString('latin1', offset + 1, keyEnd);
     // Token keys are our own MD5 hashes; anything else is a damaged or foreign entry.
     if (!HASHED_KEY.test(tokenKey)) return undefined;
     stamps.push([tokenKey, bytes.toString('latin1', keyEnd + 1, tokenEnd)]);
     offset = tokenEnd;
   }
-  return { stamps, bodyStart: offset };
+  knownHeaders[nextKnownHeader] = { bytes: Buffer.from(bytes.subarray(0, end)), stamps };
+  nextKnownHeader = (nextKnownHeader + 1) % knownHeaders.length;
+  return { stamps, bodyStart: end };
 }
 
 /** The keys of a reverse index; anything memcached could not hold (a damaged record) is left out. */
@@ -241,7 +272,7 @@ export function decodeEntry(item: TransportItem, raw: boolean): DecodedEntry | u
   const kind = flags & 0xff;
   if (!raw && kind !== Kind.JSON && kind !== Kind.V8) return undefined;
   let body = bytes;
-  let stamps: TokenStamp[] = [];
+  let stamps: readonly TokenStamp[] = NO_STAMPS;
   let freshness: Freshness | undefined;
   if (flags & FRESH_BIT) {
     freshness = readFreshness(Buffer.from(body.buffer, body.byteOffset, body.length));

@@ -4,8 +4,8 @@
  * An entry whose tokens no longer match (a dependency was invalidated, or its token evicted) is dead: it reads
  * as absent, and is never served, not even as a stale value within grace.
  */
-import { type Dependencies, tokenText } from './dependencies';
-import { type DecodedEntry, decodeEntry } from './entry-format';
+import { type Dependencies, holdsToken } from './dependencies';
+import { type DecodedEntry, decodeEntry, type TokenStamp } from './entry-format';
 import type { ReadBatcher } from './read-batcher';
 import type { TransportItem } from './transport';
 
@@ -30,20 +30,38 @@ export async function readLiveEntry(
     if (hint !== undefined) dependencies.forget(memcachedKey);
     return entry;
   }
-  const tokenKeys = entry.stamps.map(([tokenKey]) => tokenKey);
-  if (!sameKeys(hint, tokenKeys)) dependencies.remember(memcachedKey, tokenKeys);
-  const covered = prefetchKeys !== undefined && tokenKeys.every((key) => prefetchKeys.includes(key));
+  const tokenKeys = tokenKeysOf(entry.stamps);
+  if (hint !== tokenKeys && !sameKeys(hint, tokenKeys)) dependencies.remember(memcachedKey, tokenKeys);
+  const covered =
+    prefetchKeys === tokenKeys ||
+    (prefetchKeys !== undefined && tokenKeys.every((key) => prefetchKeys.includes(key)));
   const current = await (covered
-    ? (prefetched as Promise<Map<string, TransportItem>>)
+    ? (prefetched as Promise<ReadonlyMap<string, TransportItem>>)
     : reads.getMany(tokenKeys));
   for (const [tokenKey, token] of entry.stamps) {
-    if (tokenText(current.get(tokenKey)) !== token) {
+    if (!holdsToken(current.get(tokenKey), token)) {
       // The token changed (invalidated or evicted): this client's own writes must not reuse the old one.
       dependencies.forgetToken(tokenKey);
       return undefined;
     }
   }
   return entry;
+}
+
+/**
+ * The token keys of a header, one array per header: entries sharing a header (decodeEntry shares it) share
+ * the array, so the hint remembered from one is the very array the next one has, and the checks above are
+ * identity checks.
+ */
+const tokenKeysByHeader = new WeakMap<readonly TokenStamp[], readonly string[]>();
+
+function tokenKeysOf(stamps: readonly TokenStamp[]): readonly string[] {
+  let keys = tokenKeysByHeader.get(stamps);
+  if (keys === undefined) {
+    keys = stamps.map(([tokenKey]) => tokenKey);
+    tokenKeysByHeader.set(stamps, keys);
+  }
+  return keys;
 }
 
 function sameKeys(a: readonly string[] | undefined, b: readonly string[]): boolean {
