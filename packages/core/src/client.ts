@@ -16,7 +16,7 @@ import { type Freshness, isFresh } from './freshness';
 import { type GetOrSetOptions, resolveReadThroughSettings } from './get-or-set-options';
 import { assertNamespace, encodeKey, hashedKey, type Key, type Namespace, rawKey } from './key';
 import { KeyTracker } from './key-tracking';
-import { addLeases } from './lease';
+import { addLeases, isPlaceholder, type LeasedRead, type Leases, takePlaceholder } from './lease';
 import { toExptime } from './lifetime';
 import { readLiveEntry } from './live-entry';
 import { isThenable } from './option-checks';
@@ -31,13 +31,14 @@ import {
   serverList,
 } from './options';
 import { ReadBatcher } from './read-batcher';
-import { type Factory, ReadThrough } from './read-through';
+import { type Factory, type ReadOutcome, ReadThrough, type ReadThroughSettings } from './read-through';
 import { type OperationContext, operationChannels, type TracedOperation } from './tracing';
 import {
   MEMCACHED_ITEM_OVERHEAD,
   parseServerAddress,
   TRANSPORT_SPECIFICATION_VERSION,
   type Transport,
+  type TransportItem,
 } from './transport';
 
 /** A value `set` can store: anything but `undefined` (caught at compile time where the type says so). */
@@ -72,6 +73,9 @@ interface Connection {
   dependencies: Dependencies;
   tracker: KeyTracker | undefined;
   readThrough: ReadThrough;
+  leases: Leases;
+  /** `getOrSet` reads that take a lease, in flight, by memcached key (see `readForGetOrSet`). */
+  leasedReads: Map<string, Promise<LeasedRead>>;
 }
 
 /**
@@ -126,6 +130,7 @@ export class MemcachedClient {
     for (const server of servers) parseServerAddress(server);
     const transport = checkTransport(this.options.transport(servers));
     const reads = new ReadBatcher(transport);
+    const leases = transport.leases ?? addLeases(transport);
     return {
       transport,
       reads,
@@ -133,7 +138,9 @@ export class MemcachedClient {
       tracker: this.options.trackKeys
         ? new KeyTracker(transport, reads, this.uid, this.options.now)
         : undefined,
-      readThrough: new ReadThrough(transport.leases ?? addLeases(transport), this.options.now),
+      leases,
+      leasedReads: new Map(),
+      readThrough: new ReadThrough(leases, this.options.now),
     };
   }
 
@@ -198,14 +205,7 @@ export class MemcachedClient {
           factory,
           settings,
           store: {
-            read: () =>
-              readLiveEntry(
-                connection.reads,
-                connection.dependencies,
-                resolved.memcachedKey,
-                raw,
-                resolved.namespaceTokenKey,
-              ),
+            read: () => readForGetOrSet(connection, resolved, raw, settings),
             prepare: async () => {
               const stamps = await this.takeStamps(resolved, records, namespaced);
               return (value, freshness) =>
@@ -566,3 +566,54 @@ function stampsNamespace(resolved: ResolvedKey, raw: boolean, records: readonly 
 }
 
 const NO_STAMPS: Promise<TokenStamp[]> = Promise.resolve([]);
+
+/**
+ * `getOrSet`'s read, which settles who computes an absent entry (hashed keys; a raw key's item is read by other
+ * clients, which would take a placeholder for an empty value, so its lease lives beside it):
+ * - with server-side leases, the entry's read takes its lease in the same round trip; concurrent callers of
+ *   one key in this client share that read, and so the one lease the server hands out;
+ * - otherwise an absent entry is leased with `add` of a placeholder on its own key (the item `mg … N`
+ *   creates), and a placeholder found means someone else computes.
+ * A dead entry (a dependency invalidated) is leased beside it, by `ReadThrough` (`Leases.acquire`).
+ */
+function readForGetOrSet(
+  connection: Connection,
+  resolved: ResolvedKey,
+  raw: boolean,
+  settings: ReadThroughSettings & { storeSeconds: number },
+): Promise<ReadOutcome> {
+  const { reads, dependencies, leases, leasedReads, transport } = connection;
+  const { memcachedKey, namespaceTokenKey } = resolved;
+  if (raw) {
+    return readLiveEntry(reads, dependencies, memcachedKey, raw, namespaceTokenKey).then((entry) => ({
+      entry,
+    }));
+  }
+  if (leases.readWithLease === undefined) {
+    let item: TransportItem | undefined;
+    return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, (key) =>
+      reads.get(key).then((found) => {
+        item = found;
+        return found;
+      }),
+    ).then(async (entry) => {
+      if (entry !== undefined) return { entry };
+      if (item === undefined) {
+        return { entry, lease: await takePlaceholder(transport, memcachedKey, settings.lockTimeout) };
+      }
+      return isPlaceholder(item) ? { entry, lease: { status: 'held' } } : { entry };
+    });
+  }
+  let leased = leasedReads.get(memcachedKey);
+  if (leased === undefined) {
+    const graceSeconds = settings.storeSeconds - settings.lifetimeMs / 1000;
+    leased = leases.readWithLease(memcachedKey, settings.lockTimeout, Math.floor(graceSeconds));
+    leasedReads.set(memcachedKey, leased);
+    const forget = () => leasedReads.delete(memcachedKey);
+    leased.then(forget, forget);
+  }
+  const read = leased;
+  return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, () =>
+    read.then(({ item }) => item),
+  ).then(async (entry) => ({ entry, lease: (await read).lease }));
+}

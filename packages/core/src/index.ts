@@ -16,7 +16,7 @@ export type { Freshness } from './freshness';
 export type { GetOrSetOptions } from './get-or-set-options';
 export { createHashRing, type HashRing } from './ketama';
 export { assertMemcachedKey, isMemcachedKey, type Key, type KeyPrimitive, type Namespace } from './key';
-export { type LeaseOutcome, type Leases, leaseKey } from './lease';
+export { type LeasedRead, type LeaseOutcome, type Leases, leaseKey } from './lease';
 export {
   callSafely,
   checkBoolean,

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { flagsOf, Kind } from './entry-format';
 import { hashedKey } from './key';
-import type { Transport } from './transport';
+import type { Transport, TransportItem } from './transport';
 
 /**
  * - `won`: this caller computes; `release()` once the value is stored (or the factory failed);
@@ -21,9 +21,24 @@ export type LeaseOutcome =
   | { status: 'held' }
   | { status: 'unavailable' };
 
+/** A read of an entry that, on the server's word, also says who computes it (see `Leases.readWithLease`). */
+export interface LeasedRead {
+  /** The entry's item; undefined when absent, when only a lease holds its place, or when marked stale. */
+  item: TransportItem | undefined;
+  /** `won` / `held` when the server handed out the entry's lease or said someone else has it. */
+  lease?: LeaseOutcome;
+}
+
 export interface Leases {
   /** Tries to take the lease on `memcachedKey` for `ttlMs` milliseconds. */
   acquire(memcachedKey: string, ttlMs: number): Promise<LeaseOutcome>;
+  /**
+   * Optional, for servers that keep leases on the entry itself (memcached's meta `mg … N R`): reads the entry
+   * and, in the same round trip, takes its lease for `ttlMs` when it is absent, or when less than
+   * `staleSeconds` (> 0) of its life in memcached are left, which is when its grace has begun. A miss then
+   * costs one round trip to learn who computes, not two.
+   */
+  readWithLease?(memcachedKey: string, ttlMs: number, staleSeconds: number): Promise<LeasedRead>;
 }
 
 const LEASE_FLAGS = flagsOf(Kind.LEASE);
@@ -56,6 +71,41 @@ export function addLeases(transport: Transport): Leases {
           }
         },
       };
+    },
+  };
+}
+
+/**
+ * An empty item with flags 0 in an entry's place: a lease on an absent entry, as memcached's `mg … N` leaves
+ * it and `takePlaceholder` writes it. Never one of the core's entries, whose flags carry its mark.
+ */
+export function isPlaceholder(item: TransportItem): boolean {
+  return item.flags === 0 && item.value.length === 0;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The lease on an absent entry, taken with `add` of a placeholder on the entry's own key: the same item a
+ * server-side lease (`mg … N`) creates, so clients on either kind of lease agree on who computes. The value
+ * written over it ends the lease; a winner without one (its factory failed) removes it.
+ */
+export async function takePlaceholder(
+  transport: Transport,
+  memcachedKey: string,
+  ttlMs: number,
+): Promise<LeaseOutcome> {
+  const status = await transport.add(memcachedKey, EMPTY, {
+    flags: 0,
+    exptime: Math.max(1, Math.ceil(ttlMs / 1000)),
+  });
+  if (status === 'exists') return { status: 'held' };
+  if (status !== 'stored') return { status: 'unavailable' };
+  return {
+    status: 'won',
+    async release() {
+      const current = await transport.get(memcachedKey);
+      if (current !== undefined && isPlaceholder(current)) await transport.delete(memcachedKey);
     },
   };
 }

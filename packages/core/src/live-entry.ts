@@ -15,6 +15,8 @@ export function readLiveEntry(
   memcachedKey: string,
   raw: boolean,
   namespaceTokenKey?: string,
+  /** How the entry itself is read: by default in the batch with the tokens; `getOrSet` may take a lease. */
+  fetch: (memcachedKey: string) => Promise<TransportItem | undefined> = (key) => reads.get(key),
 ): Promise<DecodedEntry | undefined> {
   // The tokens this entry had before (or, never seen, its namespace's token) leave in the same multi-get as
   // the entry: one round trip, not two.
@@ -25,7 +27,7 @@ export function readLiveEntry(
   prefetched?.catch(() => {});
   // A `then`, not an async function: an entry without dependencies (the common case) settles in as few
   // microtask turns as the read itself.
-  return reads.get(memcachedKey).then((item) => {
+  return fetch(memcachedKey).then((item) => {
     const entry = item === undefined ? undefined : decodeEntry(item, raw);
     if (entry === undefined) return undefined;
     if (entry.stamps.length === 0) {

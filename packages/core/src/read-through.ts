@@ -12,7 +12,7 @@
  */
 import { CacheError } from './errors';
 import { type Freshness, isFresh, shouldRefreshEarly } from './freshness';
-import type { Leases } from './lease';
+import type { LeaseOutcome, Leases } from './lease';
 import { factoryChannel, leaseWaitChannel } from './tracing';
 
 export interface FactoryContext<T> {
@@ -24,10 +24,17 @@ export interface FactoryContext<T> {
 
 export type Factory<T> = (context: FactoryContext<T>) => T | PromiseLike<T>;
 
+/** What a read found: the entry, and the lease when the server handed it out with the read. */
+export interface ReadOutcome {
+  /** The entry if present and its dependencies are intact (dead entries read as undefined). */
+  entry: { value: unknown; freshness?: Freshness } | undefined;
+  /** Present with server-side leases (`Leases.readWithLease`): who computes, learnt in the same round trip. */
+  lease?: LeaseOutcome;
+}
+
 /** How `getOrSet` reads an entry and writes one; the client provides them for the key being read. */
 export interface ReadThroughStore {
-  /** The entry if present and its dependencies are intact (dead entries read as undefined). */
-  read(): Promise<{ value: unknown; freshness?: Freshness } | undefined>;
+  read(): Promise<ReadOutcome>;
   /**
    * Takes the dependency tokens now, before the factory runs, and returns the write that stores a value with
    * them: a dependency invalidated in between makes that value dead on arrival.
@@ -71,22 +78,23 @@ export class ReadThrough {
     outcome?: { hit?: boolean; stale?: boolean },
   ): Promise<T> {
     const { settings } = request;
-    const entry = await request.store.read();
+    const { entry, lease } = await request.store.read();
     if (outcome !== undefined) {
       outcome.hit = entry !== undefined;
       outcome.stale = entry !== undefined && !isFresh(entry.freshness, this.now());
     }
-    if (entry === undefined) return this.flight(request, undefined);
+    if (entry === undefined) return this.flight(request, undefined, lease);
     const value = entry.value as T;
     const now = this.now();
     if (isFresh(entry.freshness, now)) {
-      if (shouldRefreshEarly(entry.freshness, now, settings.earlyRefresh)) {
-        this.background(this.flight(request, { value }));
+      // A lease won with a fresh value: memcached's clock says its grace has begun; refresh as if stale.
+      if (lease?.status === 'won' || shouldRefreshEarly(entry.freshness, now, settings.earlyRefresh)) {
+        this.background(this.flight(request, { value }, lease));
       }
       return value;
     }
     // Stale, within grace (memcached keeps the entry no longer than that): serve it, refresh once, anywhere.
-    const refresh = this.flight(request, { value });
+    const refresh = this.flight(request, { value }, lease);
     if (settings.timeout === undefined) {
       this.background(refresh);
       return value;
@@ -94,35 +102,50 @@ export class ReadThrough {
     return withSoftTimeout(refresh, settings.timeout, value);
   }
 
-  /** Joins the key's flight in this client, or starts one. */
-  private flight<T>(request: ReadThroughRequest<T>, stale: { value: T } | undefined): Promise<T> {
+  /**
+   * Joins the key's flight in this client, or starts one. A lease that came with the read goes with the
+   * flight it starts; one that finds a flight running is left to expire (at most `lockTimeout`): the server
+   * hands out one lease per key at a time, so that only happens as the running flight ends.
+   */
+  private flight<T>(
+    request: ReadThroughRequest<T>,
+    stale: { value: T } | undefined,
+    lease?: LeaseOutcome,
+  ): Promise<T> {
     const { memcachedKey } = request;
     const running = this.flights.get(memcachedKey);
     if (running !== undefined) return running as Promise<T>;
-    const flight = this.fly(request, stale).finally(() => {
+    const flight = this.fly(request, stale, lease).finally(() => {
       this.flights.delete(memcachedKey);
     });
     this.flights.set(memcachedKey, flight);
     return flight;
   }
 
-  private async fly<T>(request: ReadThroughRequest<T>, stale: { value: T } | undefined): Promise<T> {
+  private async fly<T>(
+    request: ReadThroughRequest<T>,
+    stale: { value: T } | undefined,
+    leased: LeaseOutcome | undefined,
+  ): Promise<T> {
     const { memcachedKey, settings } = request;
-    const lease = await this.leases.acquire(memcachedKey, settings.lockTimeout);
-    if (lease.status === 'won') {
-      try {
-        return await this.compute(request, stale);
-      } finally {
-        lease.release().catch(() => {});
-      }
-    }
+    let lease = leased ?? (await this.leases.acquire(memcachedKey, settings.lockTimeout));
     if (lease.status === 'held') {
       // Someone else refreshes: a stale value is good enough meanwhile; without one, wait for theirs.
       if (stale !== undefined) return stale.value;
       const found = await (leaseWaitChannel.hasSubscribers
         ? leaseWaitChannel.tracePromise(() => this.waitForValue(request), { memcachedKey })
         : this.waitForValue(request));
-      if (found !== undefined) return found.value as T;
+      if (found !== undefined && 'value' in found) return found.value as T;
+      // Polling with server-side leases: the holder's lease ran out and this caller was handed the next one.
+      if (found !== undefined) lease = found.lease;
+    }
+    if (lease.status === 'won') {
+      const { release } = lease;
+      try {
+        return await this.compute(request, stale);
+      } finally {
+        release().catch(() => {});
+      }
     }
     // No lease to be had (its server is down), or the holder did not deliver within `lockTimeout`.
     return this.compute(request, stale);
@@ -147,11 +170,16 @@ export class ReadThrough {
     return value;
   }
 
-  /** Polls the entry until a fresh value appears, `lockTimeout` passes, or its server becomes unreachable. */
+  /**
+   * Polls the entry until a fresh value appears, `lockTimeout` passes, or its server becomes unreachable;
+   * with server-side leases a poll may be handed the lease instead (the holder's ran out): then it computes.
+   */
   private async waitForValue({
     settings,
     store,
-  }: Pick<ReadThroughRequest<unknown>, 'settings' | 'store'>): Promise<{ value: unknown } | undefined> {
+  }: Pick<ReadThroughRequest<unknown>, 'settings' | 'store'>): Promise<
+    { value: unknown } | { lease: LeaseOutcome & { status: 'won' } } | undefined
+  > {
     const giveUpAt = this.now() + settings.lockTimeout;
     let pause = FIRST_POLL_MS;
     for (;;) {
@@ -159,8 +187,9 @@ export class ReadThrough {
       if (left <= 0 || !store.reachable()) return undefined;
       await sleep(Math.min(left, pause * (0.75 + Math.random() / 2)));
       pause = Math.min(MAX_POLL_MS, pause * 1.5);
-      const entry = await store.read();
+      const { entry, lease } = await store.read();
       if (entry !== undefined && isFresh(entry.freshness, this.now())) return entry;
+      if (lease?.status === 'won') return { lease };
     }
   }
 

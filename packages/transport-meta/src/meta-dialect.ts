@@ -10,9 +10,12 @@ import type { StoreStatus, TransportItem } from '@lovely-memcached/core';
 import { type Dialect, type Exchange, MORE, type StoreKind, withValue } from './exchange';
 import type { Reply } from './reply-reader';
 
-/** An `mg … v f c` hit as an item; undefined for anything else (a miss, an error). */
+/**
+ * An `mg … v f c` hit as an item; undefined for anything else (a miss, an error, an item another client marked
+ * stale with `md … I`: invalidated, so never served).
+ */
 export function itemOf(reply: Reply): TransportItem | undefined {
-  if (reply.code !== 'VA' || reply.value === undefined) return undefined;
+  if (reply.code !== 'VA' || reply.value === undefined || reply.stale === true) return undefined;
   return { value: reply.value, flags: reply.flags ?? 0, cas: reply.cas ?? 0n };
 }
 

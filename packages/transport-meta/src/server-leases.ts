@@ -1,21 +1,23 @@
 /**
- * Read-through leases kept by memcached itself: `mg <lease key> N<ttl> c` creates an empty item on a miss
- * and answers `W` (you won: compute) to exactly one caller; while that item lives, every other caller gets `Z`
- * (someone else computes). The winner releases with `md <lease key> C<cas>`, which deletes the item only if it
- * is still the one it won, never a later holder's.
+ * Read-through leases kept by memcached itself.
  *
- * Why the lease lives on its own key (core's `leaseKey`, the key `add`-based leases use) and not on the entry's:
- * a vivified item is an empty value with flags 0, and every reader that is not asking for a lease sees it as an
- * item — `get` through any client, the memjs transport's too. Under a raw key that is plain text: the core
- * would serve `''` as the cached value while the winner computes. On the lease key nobody reads it as a value,
- * and clients on other transports agree on who computes: their `add` finds our lease item present (held), our
- * `mg … N` finds their lease record present (held, without `W`).
+ * - `readWithLease`, `getOrSet`'s read of a hashed key: `mg <entry> v f c N<ttl> R<grace>` reads the entry and
+ *   settles who computes in the same round trip. On a miss memcached creates an empty placeholder (flags 0,
+ *   for `ttl` seconds) and answers `W` to exactly one caller and `Z` to every other until the winner's value
+ *   replaces it; with `R`, the first caller to read an entry whose grace has begun gets `W` (refresh it), the
+ *   others `Z` (serve it stale). A miss costs one round trip instead of two (read, then `add`).
+ * - `acquire`, for refreshes the read did not settle and for raw keys: `mg <lease key> N<ttl> c` on the
+ *   core's `leaseKey`, released with `md <lease key> C<cas>` (only the item it won, never a later holder's).
+ *   Raw keys never get a placeholder: other clients read them, and would take it for an empty value.
  *
- * Against `add`-based leases (which must write an owner token and, to release, read it back before deleting),
- * a lease costs one round trip to take (the same) and one to release (instead of two).
+ * A placeholder is never taken for an entry: the core's entries carry its mark in their flags. Clients on
+ * another transport (`add`-based leases) see it as a miss and lease on `leaseKey`: a fleet mixing transports
+ * over the same keys should set `serverLeases: false` here to keep one factory call per key.
  */
-import { type Leases, leaseKey } from '@lovely-memcached/core';
+import { type LeasedRead, type LeaseOutcome, type Leases, leaseKey } from '@lovely-memcached/core';
 import type { ExchangeBuilder } from './exchange';
+import { itemOf } from './meta-dialect';
+import type { Reply } from './reply-reader';
 
 type Answer = { status: 'won'; cas: bigint } | { status: 'held' } | undefined;
 
@@ -44,6 +46,52 @@ function release(key: string, cas: bigint): ExchangeBuilder<boolean> {
   };
 }
 
+/**
+ * `mg <key> v f c N<ttl> [R<stale>]`: the entry, and its lease in the same round trip. memcached answers `W`
+ * to exactly one caller when the item is absent (it then holds an empty placeholder, flags 0, for `ttl`
+ * seconds: never an entry of ours, whose flags carry the core's mark, so every reader takes it for a miss),
+ * when less than `stale` seconds of its life are left (its grace has begun), or when another client marked
+ * it stale (`md … I`); `Z` to everyone else until the item is replaced.
+ */
+function readLeased(
+  key: string,
+  ttlSeconds: number,
+  staleSeconds: number,
+  release: (cas: bigint) => Promise<void>,
+): ExchangeBuilder<LeasedRead> {
+  const recache = staleSeconds >= 1 ? ` R${staleSeconds}` : '';
+  return (next) => {
+    const opaque = next();
+    return {
+      bytes: `mg ${key} v f c N${ttlSeconds}${recache} O${opaque}\r\n`,
+      opaque,
+      reply(reply) {
+        if (reply.code !== 'VA') return { item: undefined };
+        const placeholder = reply.flags === 0 && reply.value?.length === 0;
+        // A stale-marked item was invalidated by another client: never served, as our own invalidations.
+        const item = placeholder || reply.stale === true ? undefined : itemOf(reply);
+        return { item, lease: leaseOf(reply, placeholder, release) };
+      },
+    };
+  };
+}
+
+function leaseOf(
+  reply: Reply,
+  placeholder: boolean,
+  release: (cas: bigint) => Promise<void>,
+): LeaseOutcome | undefined {
+  if (reply.won === true) {
+    const { cas } = reply;
+    // Only the placeholder needs removing when the factory fails; a recached item is replaced by the write,
+    // or, if the refresh fails, keeps being served within its grace.
+    return placeholder && cas !== undefined
+      ? { status: 'won', release: () => release(cas) }
+      : { status: 'won', release: () => Promise.resolve() };
+  }
+  return reply.held === true || placeholder ? { status: 'held' } : undefined;
+}
+
 /** Sends a request for `key` to its server (the transport's own routing, deadline and fallback). */
 export type KeyedCall = <T>(
   command: string,
@@ -53,7 +101,19 @@ export type KeyedCall = <T>(
 ) => Promise<T>;
 
 export function serverLeases(call: KeyedCall): Leases {
+  const releaseEntry = (key: string) => async (cas: bigint) => {
+    await call('release', key, release(key, cas), false);
+  };
   return {
+    readWithLease(memcachedKey, ttlMs, staleSeconds) {
+      const ttl = Math.max(1, Math.ceil(ttlMs / 1000));
+      return call(
+        'get',
+        memcachedKey,
+        readLeased(memcachedKey, ttl, staleSeconds, releaseEntry(memcachedKey)),
+        { item: undefined },
+      );
+    },
     async acquire(memcachedKey, ttlMs) {
       const key = leaseKey(memcachedKey);
       // memcached counts whole seconds; rounding up keeps the lease for at least the caller's wait.

@@ -100,33 +100,79 @@ describe('server-side leases', () => {
     await Promise.all(clients.map((c) => c.close()));
   });
 
-  it('a cold getOrSet takes and releases its lease in 2 round trips (add-based leases: 3)', async () => {
-    const count = async (transport: ReturnType<typeof metaTransport>) => {
-      const client = new MemcachedClient({
-        transport,
-        servers: server.servers,
-        defaultNS: `rt-${counter++}`,
-      });
+  it('a cold getOrSet learns that it computes in one round trip (add-based leases: two)', async () => {
+    const commandsBeforeFactory = async (transport: ReturnType<typeof metaTransport>) => {
+      const client = new MemcachedClient({ transport, servers: server.servers });
       const commands: string[] = [];
       const listener = (message: unknown) => commands.push((message as CommandContext).command);
+      let before: string[] = [];
       subscribe('tracing:lovely-memcached:command:start', listener);
       try {
-        await client.getOrSet('cold', () => 'v');
-        await sleep(50); // the release is not awaited by getOrSet
+        const value = await client.getOrSet(`cold-${counter++}`, () => {
+          before = [...commands];
+          return 'v';
+        });
+        expect(value).toBe('v');
       } finally {
         unsubscribe('tracing:lovely-memcached:command:start', listener);
         await client.close();
       }
-      return commands;
+      return before;
     };
-    const serverSide = await count(metaTransport());
-    const addBased = await count(metaTransport({ serverLeases: false }));
-    expect(serverSide.filter((c) => c === 'lease' || c === 'release')).toEqual(['lease', 'release']);
-    expect(serverSide.length).toBe(addBased.length - 1);
+    // The read and the lease are one request (`mg … N`); without server-side leases a read, then an `add`.
+    expect(await commandsBeforeFactory(metaTransport())).toEqual(['get']);
+    expect(await commandsBeforeFactory(metaTransport({ serverLeases: false }))).toEqual(['get', 'add']);
   });
 });
 
-describe('why the lease is not on the entry’s own key', () => {
+describe('recache and stale marks (mg … R, md … I)', () => {
+  it('past its lifetime, memcached hands the refresh to one caller of all clients; the others serve stale at once', async () => {
+    const clients = [0, 1, 2].map(
+      () => new MemcachedClient({ transport: metaTransport(), servers: server.servers }),
+    );
+    const key = `recache-${counter++}`;
+    let calls = 0;
+    const factory = async () => {
+      calls++;
+      await sleep(100);
+      return `v${calls}`;
+    };
+    expect(await clients[0]?.getOrSet(key, factory, { lifetime: 1, grace: 30 })).toBe('v1');
+    await sleep(2100); // memcached counts whole seconds: past the lifetime by its clock and ours
+    const commands: string[] = [];
+    const listener = (message: unknown) => commands.push((message as CommandContext).command);
+    subscribe('tracing:lovely-memcached:command:start', listener);
+    try {
+      const answers = await Promise.all(
+        clients.flatMap((client) =>
+          [1, 2, 3].map(() => client.getOrSet(key, factory, { lifetime: 1, grace: 30 })),
+        ),
+      );
+      expect(answers).toEqual(Array(9).fill('v1'));
+      await sleep(300);
+    } finally {
+      unsubscribe('tracing:lovely-memcached:command:start', listener);
+    }
+    expect(calls).toBe(2);
+    // The refresh was settled by the reads themselves (`R`): no lease beside the entry was asked for.
+    expect(commands).not.toContain('lease');
+    expect(await clients[1]?.getOrSet(key, factory, { lifetime: 1, grace: 30 })).toBe('v2');
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
+  it('an entry another client marked stale (md … I) is a miss for query and recomputed by getOrSet, never served', async () => {
+    const client = new MemcachedClient({ transport: metaTransport(), servers: server.servers });
+    const key = { stale: counter++ };
+    const memcachedKey = (await client.set(key, 'old')) as string;
+    await rawCommand(`md ${memcachedKey} I T30\r\n`, /^HD/);
+    expect(await client.query(key)).toBeUndefined();
+    expect(await client.getOrSet(key, () => 'new')).toBe('new');
+    expect(await client.query(key)).toBe('new');
+    await client.close();
+  });
+});
+
+describe('raw keys are leased beside the entry, hashed keys on it', () => {
   it.each([
     ['memjs', () => memjsTransport()],
     ['meta', () => metaTransport()],
@@ -135,10 +181,10 @@ describe('why the lease is not on the entry’s own key', () => {
     async (_, transport) => {
       const client = new MemcachedClient({ transport: transport(), servers: server.servers });
       const raw = `raw-${counter++}`;
-      // What the transport does: the lease item lives at leaseKey(raw); the entry key stays absent.
+      // A raw key's lease item lives at leaseKey(raw); the entry key stays absent.
       expect((await meta().leases?.acquire(raw, 5000))?.status).toBe('won');
       expect(await client.query(raw, { raw: true })).toBeUndefined();
-      // What it deliberately does not do: vivify the entry key itself. Readers would take the stub for a value.
+      // Vivifying a raw entry key would show other readers an empty value; under a hashed key it is a miss.
       await rawVivify(raw);
       expect(await client.query(raw, { raw: true })).toBe('');
       const probe = { probe: counter++ };
@@ -151,17 +197,22 @@ describe('why the lease is not on the entry’s own key', () => {
   );
 });
 
-/** `mg <key> N30`, by hand over a socket: vivify the key itself (what the transport deliberately does not do). */
-async function rawVivify(key: string): Promise<void> {
+/** One command by hand over a socket; its reply must match. */
+async function rawCommand(command: string, reply: RegExp): Promise<void> {
   const { connect } = await import('node:net');
   const socket = connect({ host: '127.0.0.1', port: server.port });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.once('data', (data) => {
-      expect(data.toString()).toMatch(/^HD .*W/);
+      expect(data.toString()).toMatch(reply);
       socket.destroy();
       resolve();
     });
-    socket.write(`mg ${key} N30 c\r\n`);
+    socket.write(command);
   });
+}
+
+/** `mg <key> N30`, by hand: vivify the key itself, as a server-side lease on an absent entry does. */
+function rawVivify(key: string): Promise<void> {
+  return rawCommand(`mg ${key} N30 c\r\n`, /^HD .*W/);
 }
