@@ -110,6 +110,9 @@ export const classicDialect: Dialect = {
     reply: (reply) => reply.code === 'DELETED',
   }),
 
+  // Proxies route each `delete` on its own (twemproxy answers `noreply` unreliably): pipelined, one reply each.
+  deleteMany: (keys) => keys.map((key) => () => ({ bytes: `delete ${key}\r\n`, reply: () => undefined })),
+
   incr: (key, delta) => () => ({
     bytes: `incr ${key} ${delta}\r\n`,
     // The new value is the whole line; NOT_FOUND, or CLIENT_ERROR for a value that is not a number.

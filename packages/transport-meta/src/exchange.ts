@@ -47,6 +47,8 @@ export interface Dialect {
     cas?: bigint,
   ): ExchangeBuilder<StoreStatus>;
   delete(key: string): ExchangeBuilder<boolean>;
+  /** One or more requests that delete `keys` (of one server), settled when every delete is. */
+  deleteMany(keys: readonly string[]): Array<ExchangeBuilder<void>>;
   incr(key: string, delta: bigint): ExchangeBuilder<bigint | undefined>;
   touch(key: string, exptime: number): ExchangeBuilder<boolean>;
   /** The cheapest request a server (or proxy) answers: what probes send. */

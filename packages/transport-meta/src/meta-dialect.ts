@@ -41,23 +41,25 @@ function storeStatus(kind: StoreKind, reply: Reply): StoreStatus {
 
 const MG = Buffer.from('mg ');
 const QUIET_GET = Buffer.from(' v f c q O');
+const MD = Buffer.from('md ');
+const QUIET_DELETE = Buffer.from(' q O');
 const CRLF = Buffer.from('\r\n');
 const MN = Buffer.from('mn\r\n');
 
 /**
- * `mg <key> v f c q O<first + i>` for every key, then `mn`, written straight into one buffer: building one long
- * string and encoding it cost a sixth of a 100-key multi-get's CPU time in profiles.
+ * `<command> <key><flags><first + i>` for every key, then `mn`, written straight into one buffer: building one
+ * long string and encoding it cost a sixth of a 100-key multi-get's CPU time in profiles.
  */
-function multiGetRequest(keys: readonly string[], first: number): Buffer {
+function quietBatchRequest(command: Buffer, flags: Buffer, keys: readonly string[], first: number): Buffer {
   const last = String(first + keys.length);
   let size = MN.length;
-  for (const key of keys) size += MG.length + key.length + QUIET_GET.length + last.length + CRLF.length;
+  for (const key of keys) size += command.length + key.length + flags.length + last.length + CRLF.length;
   const bytes = Buffer.allocUnsafe(size);
   let offset = 0;
   keys.forEach((key, i) => {
-    offset += MG.copy(bytes, offset);
+    offset += command.copy(bytes, offset);
     offset += bytes.write(key, offset, 'latin1');
-    offset += QUIET_GET.copy(bytes, offset);
+    offset += flags.copy(bytes, offset);
     offset += bytes.write(String(first + i), offset, 'latin1');
     offset += CRLF.copy(bytes, offset);
   });
@@ -80,7 +82,7 @@ export const metaDialect: Dialect = {
       (next): Exchange<void> => {
         const first = next(keys.length);
         return {
-          bytes: multiGetRequest(keys, first),
+          bytes: quietBatchRequest(MG, QUIET_GET, keys, first),
           opaque: first,
           opaqueEnd: first + keys.length,
           batch: true,
@@ -120,6 +122,22 @@ export const metaDialect: Dialect = {
       reply: (reply) => reply.code === 'HD',
       silent: true,
     };
+  },
+
+  deleteMany(keys) {
+    // Quiet deletes (a done one says nothing; NF does) closed by `mn`: one reply to wait for per server.
+    return [
+      (next): Exchange<void> => {
+        const first = next(keys.length);
+        return {
+          bytes: quietBatchRequest(MD, QUIET_DELETE, keys, first),
+          opaque: first,
+          opaqueEnd: first + keys.length,
+          batch: true,
+          reply: (reply) => (reply.code === 'MN' ? undefined : MORE),
+        };
+      },
+    ];
   },
 
   incr: (key, delta) => (next) => {

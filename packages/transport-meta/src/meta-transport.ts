@@ -194,18 +194,24 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
             pool.traced('getMulti', server, serverKeys.length, () => {
               const connection = server.acquire();
               if (connection === undefined) return Promise.resolve();
-              const builders = dialect.getMulti(serverKeys, found);
               // Settled when every request of the batch is (hit, silent miss, or failed: those keys are absent).
-              return new Promise<void>((resolve) => {
-                let left = builders.length;
-                const settle = () => {
-                  if (--left === 0) resolve();
-                };
-                for (const build of builders) exchangeWith(connection, build, settle, undefined);
-              });
+              return settleAll(connection, dialect.getMulti(serverKeys, found));
             }),
           );
           return Promise.all(batches).then(() => found);
+        },
+
+        deleteMany(keys) {
+          // Urgent, as a single delete: deletes are how invalidation reaches a server that is coming back.
+          const byServer = pool.byServer(keys.filter(isMemcachedKey));
+          const batches = [...byServer].map(([server, serverKeys]) =>
+            pool.traced('deleteMany', server, serverKeys.length, () => {
+              const connection = server.acquire(true);
+              if (connection === undefined) return Promise.resolve();
+              return settleAll(connection, dialect.deleteMany(serverKeys));
+            }),
+          );
+          return Promise.all(batches).then(() => undefined);
         },
 
         set: (key, value, opts = {}) => store('set', key, value, opts),
@@ -291,4 +297,15 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
     resolved,
     resolved.tls,
   );
+}
+
+/** Sends every request (one write: the connection corks a tick's writes); settles once each one has. */
+function settleAll(connection: Connection, builders: Array<ExchangeBuilder<void>>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let left = builders.length;
+    const settle = () => {
+      if (--left === 0) resolve();
+    };
+    for (const build of builders) exchangeWith(connection, build, settle, undefined);
+  });
 }
