@@ -12,18 +12,13 @@ afterAll(async () => {
   await servers?.stop();
 });
 
-// memjs tells a close before any reply apart: a TLS-only port, or a server that refused the client certificate.
 describeTls(
   'memjs',
   (options) => memjsTransport(options),
   () => servers,
-  {
-    closedBeforeReply: 'closed-before-reply',
-  },
 );
 describeTls(
   'meta',
   (options) => metaTransport(options),
   () => servers,
-  { closedBeforeReply: 'closed' },
 );

@@ -19,6 +19,8 @@ import {
   type HealthConnection,
   openSocket,
   type ServerEndpoint,
+  StallNudger,
+  TLS_RECORD_SIZE,
 } from '@lovely-memcached/transport-kit';
 import { type Reply, ReplyReader } from './reply-reader';
 
@@ -54,10 +56,13 @@ export interface ConnectionSettings extends ServerEndpoint {
   tls: ConnectionOptions | undefined;
   /** Sent first on every connection (ASCII authentication); its reply must be `STORED`. */
   hello: Buffer | undefined;
+  /** Classic commands only (behind a proxy): no `mn`. */
+  classic: boolean;
 }
 
 const NOOP = () => {};
 const TERMINATOR = Buffer.from('mn\r\n');
+const VERSION = Buffer.from('version\r\n');
 
 /** Replies that answer the oldest unanswered request whatever it was: they carry no opaque. */
 function isErrorReply(code: string): boolean {
@@ -88,6 +93,12 @@ export class Connection implements HealthConnection {
   private corked = false;
   /** The last request written this tick was quiet: the tick ends with `mn`. */
   private quietOpen = false;
+  /** Bytes written in this tick (they leave together). */
+  private tickBytes = 0;
+  /** A reply came on this connection: a close after that is not a refusal. */
+  private answered = false;
+  /** Over TLS only: wakes a memcached that left part of a burst unread (see stall-nudge.ts in the kit). */
+  private readonly nudger: StallNudger | undefined;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -96,6 +107,13 @@ export class Connection implements HealthConnection {
     this.reader = new ReplyReader(settings.maxItemSize);
     const { socket, readyEvent } = openSocket(settings, settings.tls);
     this.socket = socket;
+    this.nudger =
+      settings.tls === undefined
+        ? undefined
+        : new StallNudger(
+            () => this.nudge(),
+            () => this.load > 0,
+          );
     socket.on(readyEvent, () => {
       this.connected = true;
     });
@@ -138,6 +156,7 @@ export class Connection implements HealthConnection {
     this.push(pending, false);
     this.quietOpen = pending.quiet;
     this.write(bytes);
+    this.nudger?.wrote();
   }
 
   close(): void {
@@ -162,18 +181,39 @@ export class Connection implements HealthConnection {
       this.socket.cork();
       process.nextTick(() => this.endTick());
     }
+    this.tickBytes += bytes.length;
     if (typeof bytes === 'string') this.socket.write(bytes, 'latin1');
     else this.socket.write(bytes);
   }
 
   private endTick(): void {
     this.corked = false;
-    if (this.quietOpen && !this.broken) {
-      this.quietOpen = false;
-      this.push({ opaque: undefined, quiet: false, onReply: () => true, onSilent: NOOP, onFail: NOOP }, true);
-      this.socket.write(TERMINATOR);
-    }
+    if (this.quietOpen && !this.broken) this.terminate();
     this.socket.uncork();
+    if (this.tickBytes > TLS_RECORD_SIZE) this.nudger?.burst();
+    this.tickBytes = 0;
+  }
+
+  /**
+   * The cheapest request, to wake a stalled memcached: `mn` (answered by `MN` alone, which also ends quiet
+   * requests before it), or `version` where a proxy would not know `mn`.
+   */
+  private nudge(): void {
+    if (!this.settings.classic) {
+      this.terminate();
+      return;
+    }
+    if (this.broken) return;
+    this.push({ opaque: undefined, quiet: false, onReply: () => true, onSilent: NOOP, onFail: NOOP }, false);
+    this.write(VERSION);
+  }
+
+  /** `mn`: ends the quiet requests written before it (and, over TLS, wakes a stalled memcached). */
+  private terminate(): void {
+    if (this.broken) return;
+    this.quietOpen = false;
+    this.push({ opaque: undefined, quiet: false, onReply: () => true, onSilent: NOOP, onFail: NOOP }, true);
+    this.write(TERMINATOR);
   }
 
   /** memcached -Y: the credentials go first, as a `set`; everything after waits behind it on the server. */
@@ -196,6 +236,12 @@ export class Connection implements HealthConnection {
   }
 
   private closedReason(): BreakReason {
+    // Closed before anything came back: memcached -Z resets a plain-TCP client (the fix is the `tls` option),
+    // and a server asking for a client certificate closes a TLS 1.3 client without one after its handshake.
+    const refusedCode =
+      this.errorCode === 'ECONNRESET' ||
+      (this.settings.tls !== undefined && this.errorCode?.startsWith('ERR_SSL_') === true);
+    if (this.load > 0 && !this.answered && refusedCode) return 'closed-before-reply';
     return this.load === 0 ? 'idle-closed' : 'closed';
   }
 
@@ -215,6 +261,8 @@ export class Connection implements HealthConnection {
   }
 
   private receive(chunk: Buffer): void {
+    this.answered = true;
+    this.nudger?.heard();
     const replies = this.reader.feed(chunk);
     if (replies === false) {
       this.break('garbage');
@@ -287,6 +335,7 @@ export class Connection implements HealthConnection {
   private break(reason: BreakReason): void {
     if (this.broken) return;
     this.broken = true;
+    this.nudger?.stop();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.socket.destroy();

@@ -74,6 +74,7 @@ function connectionsFor(
     maxItemSize: options.maxItemSize,
     tls: options.tls,
     hello,
+    classic: dialect.name === 'classic',
   };
   const address = `${endpoint.host}:${endpoint.port}`;
   return {
