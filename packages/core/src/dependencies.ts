@@ -131,17 +131,25 @@ export class Dependencies {
   /** The current token under each token key (a dependency's or a namespace's), creating the missing ones. */
   stamps(tokenKeys: readonly string[]): Promise<TokenStamp[]> {
     // Usually every token is known: answered without a promise per token.
-    const now = performance.now();
-    const known: TokenStamp[] = [];
-    for (const tokenKey of tokenKeys) {
-      const cached = this.knownTokens.get(tokenKey);
-      if (cached === undefined || cached.until <= now) break;
-      known.push([tokenKey, cached.token]);
-    }
-    if (known.length === tokenKeys.length) return Promise.resolve(known);
+    const known = this.knownStamps(tokenKeys, performance.now());
+    if (known !== undefined) return Promise.resolve(known);
     return Promise.all(
       tokenKeys.map(async (tokenKey): Promise<TokenStamp> => [tokenKey, await this.token(tokenKey)]),
     );
+  }
+
+  /**
+   * The tokens this client last knew under every one of `tokenKeys`, known at `since` or later (0: however
+   * long ago); undefined when one is not known.
+   */
+  knownStamps(tokenKeys: readonly string[], since = 0): TokenStamp[] | undefined {
+    const known: TokenStamp[] = [];
+    for (const tokenKey of tokenKeys) {
+      const cached = this.knownTokens.get(tokenKey);
+      if (cached === undefined || cached.until <= since) return undefined;
+      known.push([tokenKey, cached.token]);
+    }
+    return known;
   }
 
   /** A token, reused for TOKEN_REUSE_MS by this writer; reads of uncached ones share one multi-get. */
