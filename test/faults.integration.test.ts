@@ -1,11 +1,13 @@
 /**
- * Real faults under load: memcached killed and restarted under 16-way concurrent use, and a proxy that stalls
- * or cuts connections mid-frame. Invariants: zero throws, zero unhandled rejections, every call settles within
- * its deadline (generous slack), and service resumes once the server is back.
+ * Real faults under load, over every network transport (memjs; meta with meta commands, with classic commands
+ * (`proxy: true`), and with several connections): memcached killed and restarted under 16-way concurrent use,
+ * and a proxy that stalls or cuts replies mid-frame. Invariants: zero throws, zero unhandled rejections, every
+ * call settles within its deadline (generous slack), and service resumes within 2 s once the server is back.
  */
-import { MemcachedClient } from '@lovely-memcached/core';
+import { MemcachedClient, type TransportFactory } from '@lovely-memcached/core';
 import { type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
+import { metaTransport } from '@lovely-memcached/transport-meta';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy';
 import { trackUnhandledRejections } from './support/unhandled-rejections';
@@ -14,12 +16,13 @@ const TIMEOUT = 250;
 const SLACK = 1000;
 
 const unhandled = trackUnhandledRejections();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Load {
   stop(): Promise<{ calls: number; threw: unknown[]; slowest: number; stored: number }>;
 }
 
-/** 16 loops of set / query (with dependencies now and then) until stopped. */
+/** 16 loops of set / query / multi-key reads (with dependencies now and then) until stopped. */
 function startLoad(client: MemcachedClient): Load {
   let running = true;
   const result = { calls: 0, threw: [] as unknown[], slowest: 0, stored: 0 };
@@ -50,8 +53,6 @@ function startLoad(client: MemcachedClient): Load {
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function eventually(check: () => Promise<boolean>, within: number): Promise<number> {
   const started = performance.now();
   while (!(await check())) {
@@ -61,7 +62,6 @@ async function eventually(check: () => Promise<boolean>, within: number): Promis
   return performance.now() - started;
 }
 
-/** Waits for service to resume, stops the load, and checks the invariants every fault test shares. */
 async function recoverAndStop(client: MemcachedClient, load: Load, probe: number) {
   const back = await eventually(async () => (await client.set('probe', probe)) !== null, 3000);
   await sleep(300);
@@ -73,7 +73,14 @@ async function recoverAndStop(client: MemcachedClient, load: Load, probe: number
   return result;
 }
 
-describe('real faults under load', () => {
+const TRANSPORTS: Array<[string, (timeout: number) => TransportFactory]> = [
+  ['memjs', (timeout) => memjsTransport({ timeout })],
+  ['meta commands', (timeout) => metaTransport({ timeout })],
+  ['classic commands (proxy: true)', (timeout) => metaTransport({ proxy: true, timeout })],
+  ['meta commands, 3 connections', (timeout) => metaTransport({ connections: 3, timeout })],
+];
+
+describe.each(TRANSPORTS)('real faults under load, %s', (_, transport) => {
   let server: RunningMemcached | undefined;
   let proxy: FaultProxy | undefined;
   afterEach(async () => {
@@ -87,7 +94,7 @@ describe('real faults under load', () => {
     server = await startMemcached();
     const port = server.port;
     const client = new MemcachedClient({
-      transport: memjsTransport({ timeout: TIMEOUT }),
+      transport: transport(TIMEOUT),
       servers: server.servers,
     });
     const load = startLoad(client);
@@ -106,7 +113,7 @@ describe('real faults under load', () => {
     server = await startMemcached();
     proxy = await startFaultProxy(server.port);
     const client = new MemcachedClient({
-      transport: memjsTransport({ timeout: TIMEOUT }),
+      transport: transport(TIMEOUT),
       servers: [proxy.address],
     });
     const load = startLoad(client);
