@@ -16,7 +16,14 @@ import { type Freshness, isFresh } from './freshness';
 import { type GetOrSetOptions, resolveReadThroughSettings } from './get-or-set-options';
 import { assertNamespace, encodeKey, hashedKey, type Key, type Namespace, rawKey } from './key';
 import { KeyTracker } from './key-tracking';
-import { addLeases, isPlaceholder, type LeasedRead, type Leases, takePlaceholder } from './lease';
+import {
+  addLeases,
+  isPlaceholder,
+  type LeasedRead,
+  type LeaseOutcome,
+  type Leases,
+  takePlaceholder,
+} from './lease';
 import { toExptime } from './lifetime';
 import { readLiveEntry } from './live-entry';
 import { isThenable } from './option-checks';
@@ -617,19 +624,19 @@ function readForGetOrSet(
     }));
   }
   if (leases.readWithLease === undefined) {
-    let item: TransportItem | undefined;
-    return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, (key) =>
-      reads.get(key).then((found) => {
-        item = found;
-        return found;
-      }),
-    ).then(async (entry) => {
-      if (entry !== undefined) return { entry };
-      if (item === undefined) {
-        return { entry, lease: await takePlaceholder(transport, memcachedKey, settings.lockTimeout) };
-      }
-      return isPlaceholder(item) ? { entry, lease: { status: 'held' } } : { entry };
-    });
+    const seen: { item?: TransportItem } = {};
+    return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, undefined, seen).then(
+      (entry) => {
+        if (entry !== undefined) return { entry };
+        if (seen.item === undefined) {
+          return takePlaceholder(transport, memcachedKey, settings.lockTimeout).then((lease) => ({
+            entry,
+            lease,
+          }));
+        }
+        return isPlaceholder(seen.item) ? { entry, lease: HELD } : { entry };
+      },
+    );
   }
   let leased = leasedReads.get(memcachedKey);
   if (leased === undefined) {
@@ -639,8 +646,16 @@ function readForGetOrSet(
     const forget = () => leasedReads.delete(memcachedKey);
     leased.then(forget, forget);
   }
-  const read = leased;
-  return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, () =>
-    read.then(({ item }) => item),
-  ).then(async (entry) => ({ entry, lease: (await read).lease }));
+  let lease: LeaseOutcome | undefined;
+  const fetch = () =>
+    (leased as Promise<LeasedRead>).then((read) => {
+      lease = read.lease;
+      return read.item;
+    });
+  return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, fetch).then((entry) => ({
+    entry,
+    lease,
+  }));
 }
+
+const HELD: LeaseOutcome = { status: 'held' };

@@ -17,6 +17,8 @@ export function readLiveEntry(
   namespaceTokenKey?: string,
   /** How the entry itself is read: by default in the batch with the tokens; `getOrSet` may take a lease. */
   fetch: (memcachedKey: string) => Promise<TransportItem | undefined> = (key) => reads.get(key),
+  /** Told the item read, live or not (`getOrSet` tells an absent entry from a dead one or a placeholder). */
+  seen?: { item?: TransportItem },
 ): Promise<DecodedEntry | undefined> {
   // The tokens this entry had before (or, never seen, its namespace's token) leave in the same multi-get as
   // the entry: one round trip, not two.
@@ -28,6 +30,7 @@ export function readLiveEntry(
   // A `then`, not an async function: an entry without dependencies (the common case) settles in as few
   // microtask turns as the read itself.
   return fetch(memcachedKey).then((item) => {
+    if (seen !== undefined) seen.item = item;
     const entry = item === undefined ? undefined : decodeEntry(item, raw);
     if (entry === undefined) return undefined;
     if (entry.stamps.length === 0) {
