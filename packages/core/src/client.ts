@@ -204,7 +204,17 @@ export class MemcachedClient {
    * The value for `key`, or the factory's (stored for next time), with one factory call per key across every
    * client and process sharing the servers; stale values within `grace` are served while one caller refreshes.
    */
-  async getOrSet<T>(key: Key, factory: Factory<T>, options: GetOrSetOptions = {}): Promise<T> {
+  getOrSet<T>(key: Key, factory: Factory<T>, options: GetOrSetOptions = {}): Promise<T> {
+    // Not an async function (as `query`): a hit costs the read and its own microtask turns, no more.
+    try {
+      return this.readThrough(key, factory, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** `getOrSet`'s work; throws (synchronously) on bad input. */
+  private readThrough<T>(key: Key, factory: Factory<T>, options: GetOrSetOptions): Promise<T> {
     this.assertOpen();
     if (typeof factory !== 'function') {
       throw new CacheError('ERR_INVALID_OPTION', `getOrSet needs a factory function, got ${typeof factory}`, {

@@ -42,7 +42,7 @@ export function readLiveEntry(
 }
 
 /** The entry if every token it was stamped with is still current, else undefined. */
-async function checkTokens(
+function checkTokens(
   reads: ReadBatcher,
   dependencies: Dependencies,
   memcachedKey: string,
@@ -50,14 +50,28 @@ async function checkTokens(
   hint: readonly string[] | undefined,
   prefetchKeys: readonly string[] | undefined,
   prefetched: Promise<ReadonlyMap<string, TransportItem>> | undefined,
-): Promise<DecodedEntry | undefined> {
+): DecodedEntry | undefined | Promise<DecodedEntry | undefined> {
   const tokenKeys = tokenKeysOf(entry.stamps);
   if (hint !== tokenKeys && !sameKeys(hint, tokenKeys)) dependencies.remember(memcachedKey, tokenKeys);
   const covered =
-    prefetchKeys === tokenKeys ||
-    (prefetchKeys !== undefined && tokenKeys.every((key) => prefetchKeys.includes(key)));
-  const current = await (covered && prefetched !== undefined ? prefetched : reads.getMany(tokenKeys));
-  for (const [tokenKey, token] of entry.stamps) {
+    prefetched !== undefined &&
+    (prefetchKeys === tokenKeys ||
+      (prefetchKeys !== undefined && tokenKeys.every((key) => prefetchKeys.includes(key))));
+  if (!covered) return reads.getMany(tokenKeys).then((current) => live(entry, current, dependencies));
+  // Usually back already (same batch): checked now, not a microtask turn later.
+  const current = reads.settledMany(prefetched);
+  if (current !== undefined) return live(entry, current, dependencies);
+  return prefetched.then((tokens) => live(entry, tokens, dependencies));
+}
+
+function live(
+  entry: DecodedEntry,
+  current: ReadonlyMap<string, TransportItem>,
+  dependencies: Dependencies,
+): DecodedEntry | undefined {
+  const { stamps } = entry;
+  for (let i = 0; i < stamps.length; i++) {
+    const [tokenKey, token] = stamps[i] as TokenStamp;
     if (!holdsToken(current.get(tokenKey), token)) {
       // The token changed (invalidated or evicted): this client's own writes must not reuse the old one.
       dependencies.forgetToken(tokenKey);

@@ -23,7 +23,20 @@ export class ReadBatcher {
    */
   private pendingMany: Map<readonly string[], Promise<ReadonlyMap<string, TransportItem>>> | undefined;
 
+  /** What `getMany` reads came back with, once they did (see `settledMany`). */
+  private readonly settled = new WeakMap<Promise<unknown>, ReadonlyMap<string, TransportItem>>();
+
   constructor(private readonly transport: Transport) {}
+
+  /**
+   * The result of a `getMany` read that has come back, or undefined: a query's tokens come back in the same
+   * batch as its entry (just before it), so the query checks them without waiting another microtask turn.
+   */
+  settledMany(
+    read: Promise<ReadonlyMap<string, TransportItem>>,
+  ): ReadonlyMap<string, TransportItem> | undefined {
+    return this.settled.get(read);
+  }
 
   get(key: string): Promise<TransportItem | undefined> {
     if (this.transport.getMulti === undefined) return this.transport.get(key);
@@ -55,7 +68,10 @@ export class ReadBatcher {
       const waiter: Waiter = {
         found: (key, item) => {
           if (item !== undefined) found.set(key, item);
-          if (--remaining === 0) resolve(found);
+          if (--remaining === 0) {
+            this.settled.set(read, found);
+            resolve(found);
+          }
         },
         failed: reject,
       };
