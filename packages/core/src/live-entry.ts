@@ -52,7 +52,9 @@ function checkTokens(
   prefetched: Promise<ReadonlyMap<string, TransportItem>> | undefined,
 ): DecodedEntry | undefined | Promise<DecodedEntry | undefined> {
   const tokenKeys = tokenKeysOf(entry.stamps);
-  if (hint !== tokenKeys && !sameKeys(hint, tokenKeys)) dependencies.remember(memcachedKey, tokenKeys);
+  // Remembered as this very array (shared by every entry with the same header), even when an equal one is:
+  // the queries of one batch then share one read of the tokens (ReadBatcher.getMany).
+  if (hint !== tokenKeys) dependencies.remember(memcachedKey, tokenKeys);
   const covered =
     prefetched !== undefined &&
     (prefetchKeys === tokenKeys ||
@@ -95,8 +97,4 @@ function tokenKeysOf(stamps: readonly TokenStamp[]): readonly string[] {
     tokenKeysByHeader.set(stamps, keys);
   }
   return keys;
-}
-
-function sameKeys(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  return a !== undefined && a.length === b.length && a.every((key, i) => key === b[i]);
 }
