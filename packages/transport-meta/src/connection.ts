@@ -91,6 +91,8 @@ export class Connection implements HealthConnection {
   private nextOpaque = 0;
   private timer: NodeJS.Timeout | undefined;
   private corked = false;
+  /** A request was written this tick (the next ones are corked until the tick ends). */
+  private tickOpen = false;
   /** The last request written this tick was quiet: the tick ends with `mn`. */
   private quietOpen = false;
   /** Bytes written in this tick (they leave together). */
@@ -172,14 +174,17 @@ export class Connection implements HealthConnection {
   }
 
   /**
-   * Requests sent in the same tick leave in one writev: 64 concurrent sets are one syscall, not 64 (with
-   * Nagle off, which keeps a lone request from waiting for an ACK).
+   * The first request of a tick leaves at once (a lone caller does not wait for the end of the tick); the others
+   * of the same tick are corked and leave together at its end, in one writev: 64 concurrent sets are two
+   * syscalls, not 64 (with Nagle off, which keeps a lone request from waiting for an ACK).
    */
   private write(bytes: Buffer | string): void {
-    if (!this.corked) {
+    if (!this.tickOpen) {
+      this.tickOpen = true;
+      process.nextTick(() => this.endTick());
+    } else if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(() => this.endTick());
     }
     this.tickBytes += bytes.length;
     if (typeof bytes === 'string') this.socket.write(bytes, 'latin1');
@@ -187,9 +192,12 @@ export class Connection implements HealthConnection {
   }
 
   private endTick(): void {
-    this.corked = false;
+    this.tickOpen = false;
     if (this.quietOpen && !this.broken) this.terminate();
-    this.socket.uncork();
+    if (this.corked) {
+      this.corked = false;
+      this.socket.uncork();
+    }
     if (this.tickBytes > TLS_RECORD_SIZE) this.nudger?.burst();
     this.tickBytes = 0;
   }
