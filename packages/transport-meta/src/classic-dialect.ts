@@ -110,8 +110,19 @@ export const classicDialect: Dialect = {
     reply: (reply) => reply.code === 'DELETED',
   }),
 
-  // Proxies route each `delete` on its own (twemproxy answers `noreply` unreliably): pipelined, one reply each.
-  deleteMany: (keys) => keys.map((key) => () => ({ bytes: `delete ${key}\r\n`, reply: () => undefined })),
+  deleteMany(keys) {
+    // Proxies route each `delete` on its own (twemproxy answers `noreply` unreliably): plain deletes, pipelined
+    // in one write as one request that takes one reply per key, whatever it says (an error line included).
+    return [
+      (): Exchange<void> => {
+        let left = keys.length;
+        return {
+          bytes: keys.map((key) => `delete ${key}\r\n`).join(''),
+          reply: () => (--left === 0 ? undefined : MORE),
+        };
+      },
+    ];
+  },
 
   incr: (key, delta) => () => ({
     bytes: `incr ${key} ${delta}\r\n`,

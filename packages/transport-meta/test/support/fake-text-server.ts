@@ -7,7 +7,8 @@
  * - `long-line`: answers with a line longer than any memcached reply, never ended;
  * - `short-value`: announces a 10-byte value and sends 3 bytes (then the next reply);
  * - `wrong-opaque`: answers with the opaque token of another request;
- * - `healthy`: answers like memcached with an empty cache (misses, deletes of absent keys, stores done).
+ * - `healthy`: answers like memcached with an empty cache (misses, deletes of absent keys, stores done);
+ * - `delete-errors`: as `healthy`, but every delete (`md`, quiet or not, and `delete`) is answered by an error line.
  * `mode` can be switched while running.
  */
 import { once } from 'node:events';
@@ -21,7 +22,8 @@ export type FakeMode =
   | 'long-line'
   | 'short-value'
   | 'wrong-opaque'
-  | 'healthy';
+  | 'healthy'
+  | 'delete-errors';
 
 export interface FakeServer {
   port: number;
@@ -120,8 +122,13 @@ export async function startFakeServer(mode: FakeMode): Promise<FakeServer> {
           case 'wrong-opaque':
             socket.write('EN O424242\r\n');
             break;
-          case 'healthy': {
-            const reply = healthyReply(line);
+          case 'healthy':
+          case 'delete-errors': {
+            const deletes = command === 'md' || command === 'delete';
+            const reply =
+              fake.mode === 'delete-errors' && deletes
+                ? 'SERVER_ERROR out of memory\r\n'
+                : healthyReply(line);
             if (reply !== undefined) socket.write(reply);
             break;
           }
