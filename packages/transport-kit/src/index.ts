@@ -26,3 +26,4 @@ export {
 export { type ServerEndpoint, ServerPool } from './server-pool';
 export { checkTlsOption, type OpenedSocket, openSocket, type TlsOption } from './socket';
 export { BURST_NUDGE_DELAY, FIRST_NUDGE_DELAY, StallNudger, TLS_RECORD_SIZE } from './stall-nudge';
+export { closedReason, TickWriter } from './tick-writer';

@@ -12,7 +12,7 @@
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { BreakReason, HealthConnection } from '@lovely-memcached/transport-kit';
-import { openSocket, StallNudger, TLS_RECORD_SIZE } from '@lovely-memcached/transport-kit';
+import { closedReason, openSocket, StallNudger, TickWriter } from '@lovely-memcached/transport-kit';
 import {
   Op,
   parseResponse,
@@ -59,13 +59,9 @@ export class Connection implements HealthConnection {
   private buffered = 0;
   private nextOpaque = 0;
   private timer: NodeJS.Timeout | undefined;
-  private corked = false;
-  /** A request was written this tick (the next ones are corked until the tick ends). */
-  private tickOpen = false;
-  /** Bytes written in this tick (they leave together). */
-  private tickBytes = 0;
   /** Over TLS only: wakes a memcached that left part of a burst unread (see stall-nudge.ts in the kit). */
   private readonly nudger: StallNudger | undefined;
+  private readonly writer: TickWriter;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -85,6 +81,7 @@ export class Connection implements HealthConnection {
               ),
             () => this.pending.size > 0,
           );
+    this.writer = new TickWriter(socket, this.nudger);
     // Over TLS, connected means the handshake succeeded: a certificate the client rejects is a `connect` failure
     // whose code names the TLS error (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED).
     this.socket.on(readyEvent, () => {
@@ -114,7 +111,7 @@ export class Connection implements HealthConnection {
     this.nextOpaque = opaque;
     this.pending.set(opaque, { onReply, onFail, deadline: performance.now() + this.settings.timeout });
     if (this.held) this.held.push(bytes);
-    else this.write(bytes);
+    else this.writer.write(bytes);
     if (this.timer === undefined) this.arm(this.settings.timeout);
     this.nudger?.wrote();
   }
@@ -128,43 +125,13 @@ export class Connection implements HealthConnection {
     this.break('closed-by-client');
   }
 
-  /**
-   * The first request of a tick leaves at once; the others of the same tick wait (corked) and leave together at
-   * its end, in one writev: 64 concurrent sets are two syscalls, not 64 (with Nagle off, which keeps a lone
-   * request from waiting for an ACK). A lone caller's request no longer waits for the end of the tick: 3 % of
-   * a loopback round trip at concurrency 1 (client and memcached pinned to a core each, 60 rounds).
-   */
-  private write(bytes: Buffer): void {
-    this.tickBytes += bytes.length;
-    if (!this.tickOpen) {
-      this.tickOpen = true;
-      process.nextTick(() => this.endTick());
-    } else if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-    }
-    this.socket.write(bytes);
-  }
-
-  private endTick(): void {
-    this.tickOpen = false;
-    if (this.corked) {
-      this.corked = false;
-      this.socket.uncork();
-    }
-    if (this.tickBytes > TLS_RECORD_SIZE) this.nudger?.burst();
-    this.tickBytes = 0;
-  }
-
   private closedReason(): BreakReason {
-    // Closed before anything came back: memcached -Z resets a plain-TCP client (the fix is the `tls` option),
-    // and a server asking for a client certificate closes a TLS 1.3 client without one after its handshake,
-    // with an alert or, when a request was already on its way, a reset that can overtake the alert.
-    const refusedCode =
-      this.errorCode === 'ECONNRESET' ||
-      (this.settings.tls !== undefined && this.errorCode?.startsWith('ERR_SSL_') === true);
-    if (this.pending.size > 0 && !this.answered && refusedCode) return 'closed-before-reply';
-    return this.pending.size === 0 ? 'idle-closed' : 'closed';
+    return closedReason({
+      errorCode: this.errorCode,
+      tls: this.settings.tls !== undefined,
+      waiting: this.pending.size > 0,
+      answered: this.answered,
+    });
   }
 
   private authenticate(): void {
@@ -182,7 +149,7 @@ export class Connection implements HealthConnection {
         }
         const held = this.held ?? [];
         this.held = undefined;
-        for (const bytes of held) this.write(bytes);
+        for (const bytes of held) this.writer.write(bytes);
         return true;
       },
     });

@@ -16,11 +16,12 @@ import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import {
   type BreakReason,
+  closedReason,
   type HealthConnection,
   openSocket,
   type ServerEndpoint,
   StallNudger,
-  TLS_RECORD_SIZE,
+  TickWriter,
 } from '@lovely-memcached/transport-kit';
 import { type Reply, ReplyReader } from './reply-reader';
 
@@ -90,17 +91,14 @@ export class Connection implements HealthConnection {
   private head = 0;
   private nextOpaque = 0;
   private timer: NodeJS.Timeout | undefined;
-  private corked = false;
-  /** A request was written this tick (the next ones are corked until the tick ends). */
-  private tickOpen = false;
   /** The last request written this tick was quiet: the tick ends with `mn`. */
   private quietOpen = false;
-  /** Bytes written in this tick (they leave together). */
-  private tickBytes = 0;
   /** A reply came on this connection: a close after that is not a refusal. */
   private answered = false;
   /** Over TLS only: wakes a memcached that left part of a burst unread (see stall-nudge.ts in the kit). */
   private readonly nudger: StallNudger | undefined;
+  /** The tick's quiet requests end with `mn`, added as the tick ends. */
+  private readonly writer: TickWriter;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -116,6 +114,9 @@ export class Connection implements HealthConnection {
             () => this.nudge(),
             () => this.load > 0,
           );
+    this.writer = new TickWriter(socket, this.nudger, () => {
+      if (this.quietOpen && !this.broken) this.terminate();
+    });
     socket.on(readyEvent, () => {
       this.connected = true;
     });
@@ -157,7 +158,7 @@ export class Connection implements HealthConnection {
     }
     this.push(pending, false);
     this.quietOpen = pending.quiet;
-    this.write(bytes);
+    this.writer.write(bytes);
     this.nudger?.wrote();
   }
 
@@ -174,35 +175,6 @@ export class Connection implements HealthConnection {
   }
 
   /**
-   * The first request of a tick leaves at once (a lone caller does not wait for the end of the tick); the others
-   * of the same tick are corked and leave together at its end, in one writev: 64 concurrent sets are two
-   * syscalls, not 64 (with Nagle off, which keeps a lone request from waiting for an ACK).
-   */
-  private write(bytes: Buffer | string): void {
-    if (!this.tickOpen) {
-      this.tickOpen = true;
-      process.nextTick(() => this.endTick());
-    } else if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-    }
-    this.tickBytes += bytes.length;
-    if (typeof bytes === 'string') this.socket.write(bytes, 'latin1');
-    else this.socket.write(bytes);
-  }
-
-  private endTick(): void {
-    this.tickOpen = false;
-    if (this.quietOpen && !this.broken) this.terminate();
-    if (this.corked) {
-      this.corked = false;
-      this.socket.uncork();
-    }
-    if (this.tickBytes > TLS_RECORD_SIZE) this.nudger?.burst();
-    this.tickBytes = 0;
-  }
-
-  /**
    * The cheapest request, to wake a stalled memcached: `mn` (answered by `MN` alone, which also ends quiet
    * requests before it), or `version` where a proxy would not know `mn`.
    */
@@ -213,7 +185,7 @@ export class Connection implements HealthConnection {
     }
     if (this.broken) return;
     this.push({ opaque: undefined, quiet: false, onReply: () => true, onSilent: NOOP, onFail: NOOP }, false);
-    this.write(VERSION);
+    this.writer.write(VERSION);
   }
 
   /** `mn`: ends the quiet requests written before it (and, over TLS, wakes a stalled memcached). */
@@ -221,7 +193,7 @@ export class Connection implements HealthConnection {
     if (this.broken) return;
     this.quietOpen = false;
     this.push({ opaque: undefined, quiet: false, onReply: () => true, onSilent: NOOP, onFail: NOOP }, true);
-    this.write(TERMINATOR);
+    this.writer.write(TERMINATOR);
   }
 
   /** memcached -Y: the credentials go first, as a `set`; everything after waits behind it on the server. */
@@ -240,17 +212,16 @@ export class Connection implements HealthConnection {
       },
       false,
     );
-    this.write(hello);
+    this.writer.write(hello);
   }
 
   private closedReason(): BreakReason {
-    // Closed before anything came back: memcached -Z resets a plain-TCP client (the fix is the `tls` option),
-    // and a server asking for a client certificate closes a TLS 1.3 client without one after its handshake.
-    const refusedCode =
-      this.errorCode === 'ECONNRESET' ||
-      (this.settings.tls !== undefined && this.errorCode?.startsWith('ERR_SSL_') === true);
-    if (this.load > 0 && !this.answered && refusedCode) return 'closed-before-reply';
-    return this.load === 0 ? 'idle-closed' : 'closed';
+    return closedReason({
+      errorCode: this.errorCode,
+      tls: this.settings.tls !== undefined,
+      waiting: this.load > 0,
+      answered: this.answered,
+    });
   }
 
   /** One timer per connection, armed for the oldest pending request (replies come back in request order). */
