@@ -48,29 +48,39 @@ export function leaseKey(memcachedKey: string): string {
   return hashedKey(`"lease",${JSON.stringify(memcachedKey)}`, null);
 }
 
-/** Leases built on memcached's atomic `add`, for every transport. */
+/**
+ * A lease taken with `add` of `value` (atomic in memcached: one caller creates it), kept `ttlMs` rounded up to
+ * the whole seconds memcached counts; released by deleting it if `stillOurs` says the item is the one won.
+ */
+async function addLease(
+  transport: Transport,
+  key: string,
+  value: Uint8Array,
+  flags: number,
+  ttlMs: number,
+  stillOurs: (item: TransportItem) => boolean,
+): Promise<LeaseOutcome> {
+  const status = await transport.add(key, value, { flags, exptime: Math.max(1, Math.ceil(ttlMs / 1000)) });
+  if (status === 'exists') return { status: 'held' };
+  if (status !== 'stored') return { status: 'unavailable' };
+  return {
+    status: 'won',
+    async release() {
+      const current = await transport.get(key);
+      if (current !== undefined && stillOurs(current)) await transport.delete(key);
+    },
+  };
+}
+
+/** Leases built on memcached's atomic `add`, for every transport: a record of its own beside the entry. */
 export function addLeases(transport: Transport): Leases {
   return {
-    async acquire(memcachedKey, ttlMs) {
-      const key = leaseKey(memcachedKey);
+    acquire(memcachedKey, ttlMs) {
       const owner = randomUUID();
-      // memcached counts whole seconds; rounding up keeps the lease for at least the caller's wait.
-      const status = await transport.add(key, Buffer.from(owner), {
-        flags: LEASE_FLAGS,
-        exptime: Math.max(1, Math.ceil(ttlMs / 1000)),
+      // Released only if still ours: one that expired and was taken by another caller is theirs to release.
+      return addLease(transport, leaseKey(memcachedKey), Buffer.from(owner), LEASE_FLAGS, ttlMs, (item) => {
+        return Buffer.from(item.value).toString('latin1') === owner;
       });
-      if (status === 'exists') return { status: 'held' };
-      if (status !== 'stored') return { status: 'unavailable' };
-      return {
-        status: 'won',
-        async release() {
-          // Only our own lease: one that expired and was taken by another caller is theirs to release.
-          const current = await transport.get(key);
-          if (current !== undefined && Buffer.from(current.value).toString('latin1') === owner) {
-            await transport.delete(key);
-          }
-        },
-      };
     },
   };
 }
@@ -83,29 +93,15 @@ export function isPlaceholder(item: TransportItem): boolean {
   return item.flags === 0 && item.value.length === 0;
 }
 
-const EMPTY = new Uint8Array(0);
-
 /**
  * The lease on an absent entry, taken with `add` of a placeholder on the entry's own key: the same item a
  * server-side lease (`mg … N`) creates, so clients on either kind of lease agree on who computes. The value
  * written over it ends the lease; a winner without one (its factory failed) removes it.
  */
-export async function takePlaceholder(
+export function takePlaceholder(
   transport: Transport,
   memcachedKey: string,
   ttlMs: number,
 ): Promise<LeaseOutcome> {
-  const status = await transport.add(memcachedKey, EMPTY, {
-    flags: 0,
-    exptime: Math.max(1, Math.ceil(ttlMs / 1000)),
-  });
-  if (status === 'exists') return { status: 'held' };
-  if (status !== 'stored') return { status: 'unavailable' };
-  return {
-    status: 'won',
-    async release() {
-      const current = await transport.get(memcachedKey);
-      if (current !== undefined && isPlaceholder(current)) await transport.delete(memcachedKey);
-    },
-  };
+  return addLease(transport, memcachedKey, new Uint8Array(0), 0, ttlMs, isPlaceholder);
 }
