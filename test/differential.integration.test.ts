@@ -1,64 +1,123 @@
 /**
- * Differential test: random sequences of memcached operations run against the memory transport and a real
- * memcached, step by step; every result must match. Expiry: lifetimes of 1 s (surely gone after a 2.2 s pause)
- * and 5 s (surely alive), since memcached's clock ticks in whole seconds; the memory clock is moved, memcached
- * really waits.
+ * Differential tests: random sequences of memcached operations run step by step through two transports; every
+ * result must match.
+ *
+ * - The memory transport against a real memcached (memjs transport). Expiry: lifetimes of 1 s (surely gone after
+ *   a 2.2 s pause) and 5 s (surely alive), since memcached's clock ticks in whole seconds; the memory clock is
+ *   moved, memcached really waits.
+ * - The memjs transport (binary protocol) against the meta transport (meta commands, and classic commands with
+ *   `proxy: true`) on the same memcached, each under its own key prefix, with what two wire protocols could
+ *   read differently besides: items at the size limit, values that look like replies, the largest flags,
+ *   negative lifetimes, and CAS compared by what it does (a `cas` with the value just read must succeed, a stale
+ *   one must fail), not by number.
  */
 import { randomUUID } from 'node:crypto';
-import type { Transport } from '@lovely-memcached/core';
+import { MEMCACHED_ITEM_OVERHEAD, type Transport } from '@lovely-memcached/core';
 import { type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { memoryTransport } from '@lovely-memcached/transport-memory';
+import { metaTransport } from '@lovely-memcached/transport-meta';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+const LIMIT = 1024 * 1024;
+
 type Op =
   | { op: 'set' | 'add'; key: number; value: string; flags: number; exptime: number }
+  | { op: 'large'; kind: 'set' | 'add'; key: number; over: number; flags: number }
   | { op: 'append'; key: number; value: string }
   | { op: 'get' | 'delete'; key: number }
+  | { op: 'cas'; key: number; value: string; fresh: boolean }
   | { op: 'getMulti'; keys: number[] }
   | { op: 'incr'; key: number; delta: bigint }
   | { op: 'touch'; key: number; exptime: number }
   | { op: 'flush' }
   | { op: 'pause' };
 
+/** `wire`: two network transports compared, so the operations where their protocols could differ are drawn too. */
+interface Draw {
+  wire: boolean;
+  withPauses: boolean;
+}
+
 const key = fc.integer({ min: 0, max: 2 });
 // memcached's clock ticks in whole seconds: an item given 1 s can expire a few ms after it was set (when the
-// second turns), so 1 s lifetimes are drawn only where pauses of 2.2 s make their fate certain.
-const exptimeWithPauses = fc.constantFrom(0, 1, 5);
-const exptimeWithoutPauses = fc.constantFrom(0, 5);
-const value = fc.oneof(
-  fc.string({ maxLength: 12 }),
-  fc.stringMatching(/^[ +-]?\d{1,3}[ a]?$/),
-  fc.bigInt({ min: 0n, max: 2n ** 64n + 5n }).map(String),
-  fc.constantFrom('007', '12 ', ' 12', '12 abc', '+5', '-1', '18446744073709551615', '', 'ü'),
-);
-const storeOps = (exptime: fc.Arbitrary<number>): fc.Arbitrary<Op> =>
+// second turns), so against the memory transport's exact clock 1 s lifetimes are drawn only where pauses of
+// 2.2 s make their fate certain. Two transports on the same memcached share its clock.
+const exptime = ({ wire, withPauses }: Draw) =>
+  wire ? fc.constantFrom(0, 1, 5, -1) : withPauses ? fc.constantFrom(0, 1, 5) : fc.constantFrom(0, 5);
+const value = ({ wire }: Draw) =>
   fc.oneof(
-    fc.record({ op: fc.constantFrom('set' as const, 'add' as const), key, value, flags: fc.nat(), exptime }),
-    fc.record({ op: fc.constant('append' as const), key, value }),
+    fc.string({ maxLength: 12 }),
+    fc.stringMatching(/^[ +-]?\d{1,3}[ a]?$/),
+    fc.bigInt({ min: 0n, max: 2n ** 64n + 5n }).map(String),
+    fc.constantFrom(
+      '007',
+      '12 ',
+      ' 12',
+      '12 abc',
+      '+5',
+      '-1',
+      '18446744073709551615',
+      '',
+      'ü',
+      // A value that reads as a meta reply if a transport ever took the data block for reply lines.
+      ...(wire ? ['a\r\nEN O1\r\n'] : []),
+    ),
+  );
+const flags = ({ wire }: Draw) => (wire ? fc.oneof(fc.nat(), fc.constantFrom(0, 0xffff_ffff)) : fc.nat());
+
+function storeOps(draw: Draw): fc.Arbitrary<Op> {
+  const lifetime = exptime(draw);
+  const ops: Array<fc.Arbitrary<Op>> = [
+    fc.record({
+      op: fc.constantFrom('set' as const, 'add' as const),
+      key,
+      value: value(draw),
+      flags: flags(draw),
+      exptime: lifetime,
+    }),
+    fc.record({ op: fc.constant('append' as const), key, value: value(draw) }),
     fc.record({ op: fc.constantFrom('get' as const, 'delete' as const), key }),
     fc.record({ op: fc.constant('getMulti' as const), keys: fc.array(key, { maxLength: 5 }) }),
     fc.record({ op: fc.constant('incr' as const), key, delta: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
-    fc.record({ op: fc.constant('touch' as const), key, exptime }),
-  );
-const sequence = (withPauses: boolean): fc.Arbitrary<Op[]> =>
+    fc.record({ op: fc.constant('touch' as const), key, exptime: lifetime }),
+  ];
+  if (draw.wire) {
+    ops.push(
+      fc.record({
+        op: fc.constant('large' as const),
+        kind: fc.constantFrom('set' as const, 'add' as const),
+        key,
+        over: fc.integer({ min: -5, max: 1 }),
+        flags: fc.constantFrom(0, 7),
+      }),
+      fc.record({ op: fc.constant('cas' as const), key, value: value(draw), fresh: fc.boolean() }),
+    );
+  }
+  return fc.oneof(...ops);
+}
+
+const sequence = (draw: Draw): fc.Arbitrary<Op[]> =>
   fc.array<Op>(
-    withPauses
+    draw.withPauses
       ? fc.oneof(
-          { weight: 12, arbitrary: storeOps(exptimeWithPauses) },
+          { weight: 12, arbitrary: storeOps(draw) },
           { weight: 1, arbitrary: fc.constant({ op: 'pause' } as const) },
         )
       : fc.oneof(
-          { weight: 20, arbitrary: storeOps(exptimeWithoutPauses) },
+          { weight: 20, arbitrary: storeOps(draw) },
           { weight: 1, arbitrary: fc.constant({ op: 'flush' } as const) },
         ),
     { minLength: 1, maxLength: 25 },
   );
 
-const text = (bytes: Uint8Array | undefined) =>
+const hex = (bytes: Uint8Array | undefined) =>
   bytes === undefined ? undefined : Buffer.from(bytes).toString('hex');
 
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Runs `op` under `prefix`; a result comparable across transports (keys without their prefix). */
 async function apply(
   t: Transport,
   prefix: string,
@@ -70,15 +129,26 @@ async function apply(
     case 'set':
     case 'add':
       return t[op.op](k(op.key), Buffer.from(op.value), { flags: op.flags, exptime: op.exptime });
+    case 'large': {
+      const size = LIMIT - MEMCACHED_ITEM_OVERHEAD - k(op.key).length + op.over;
+      return t[op.kind](k(op.key), Buffer.alloc(size, 'l'), { flags: op.flags });
+    }
     case 'append':
       return t.append(k(op.key), Buffer.from(op.value));
     case 'get': {
       const item = await t.get(k(op.key));
-      return item && [text(item.value), item.flags];
+      return item && [hex(item.value), item.flags];
+    }
+    case 'cas': {
+      const item = await t.get(k(op.key));
+      const cas = item?.cas === undefined ? 1n : op.fresh ? item.cas : item.cas + 1000n;
+      return t.cas?.(k(op.key), Buffer.from(op.value), cas);
     }
     case 'getMulti': {
       const found = (await t.getMulti?.(op.keys.map(k))) ?? new Map();
-      return [...found].map(([name, item]) => [name, text(item.value), item.flags]).sort();
+      return [...found]
+        .map(([name, item]) => [name.slice(prefix.length), hex(item.value), item.flags])
+        .sort();
     }
     case 'delete':
       return t.delete(k(op.key));
@@ -92,6 +162,9 @@ async function apply(
       return pause(2200);
   }
 }
+
+const step = (index: number, op: Op) =>
+  `step ${index}: ${JSON.stringify(op, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`;
 
 describe('memory transport vs real memcached', () => {
   let server: RunningMemcached;
@@ -113,19 +186,56 @@ describe('memory transport vs real memcached', () => {
       const fromMemory = await apply(memory, prefix, op, async (ms) => {
         offset += ms;
       });
-      const fromMemcached = await apply(real, prefix, op, (ms) => new Promise((r) => setTimeout(r, ms)));
-      expect(
-        fromMemory,
-        `step ${index}: ${JSON.stringify(op, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`,
-      ).toEqual(fromMemcached);
+      const fromMemcached = await apply(real, prefix, op, wait);
+      expect(fromMemory, step(index, op)).toEqual(fromMemcached);
     }
   }
 
   it('agree on random operation sequences', async () => {
-    await fc.assert(fc.asyncProperty(sequence(false), compare), { numRuns: 150 });
+    await fc.assert(fc.asyncProperty(sequence({ wire: false, withPauses: false }), compare), {
+      numRuns: 150,
+    });
   }, 60_000);
 
   it('agree on expiry across pauses', async () => {
-    await fc.assert(fc.asyncProperty(sequence(true), compare), { numRuns: 4 });
+    await fc.assert(fc.asyncProperty(sequence({ wire: false, withPauses: true }), compare), { numRuns: 4 });
+  }, 60_000);
+});
+
+describe.each([
+  ['meta commands', {}],
+  ['classic commands (proxy: true)', { proxy: true }],
+] as const)('memjs transport vs meta transport (%s) on the same memcached', (_, options) => {
+  let server: RunningMemcached;
+  let memjs: Transport;
+  let meta: Transport;
+  beforeAll(async () => {
+    server = await startMemcached();
+    memjs = memjsTransport()(server.servers);
+    meta = metaTransport(options)(server.servers);
+  });
+  afterAll(async () => {
+    await Promise.all([memjs.close(), meta.close()]);
+    await server.stop();
+  });
+
+  async function compare(ops: Op[]): Promise<void> {
+    const run = randomUUID();
+    const [a, b] = [`diff:${run}:a:`, `diff:${run}:b:`];
+    for (const [index, op] of ops.entries()) {
+      const fromMemjs = await apply(memjs, a, op, wait);
+      // One memcached, one clock: the pause is waited once.
+      if (op.op === 'pause') continue;
+      const fromMeta = await apply(meta, b, op, wait);
+      expect(fromMeta, step(index, op)).toEqual(fromMemjs);
+    }
+  }
+
+  it('agree on random operation sequences', async () => {
+    await fc.assert(fc.asyncProperty(sequence({ wire: true, withPauses: false }), compare), { numRuns: 150 });
+  }, 60_000);
+
+  it('agree on expiry across pauses', async () => {
+    await fc.assert(fc.asyncProperty(sequence({ wire: true, withPauses: true }), compare), { numRuns: 3 });
   }, 60_000);
 });
