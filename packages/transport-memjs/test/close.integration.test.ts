@@ -1,32 +1,14 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startMemcached } from '@lovely-memcached/testing';
 import { expect, it } from 'vitest';
+import { itExitsAfterClose } from '../../../test/close.shared';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
 
-it('after close() the process exits on its own: no socket or timer keeps it alive', async () => {
-  const server = await startMemcached();
-  const started = Date.now();
-  const output = await new Promise<string>((resolve, reject) => {
-    execFile(
-      tsx,
-      [
-        '--conditions=@lovely-memcached/source',
-        join(here, 'support', 'exit-after-close.ts'),
-        server.servers[0] as string,
-      ],
-      { timeout: 15_000 },
-      (error, stdout) => (error ? reject(error) : resolve(stdout)),
-    );
-  });
-  expect(output).toContain('closed');
-  // Exiting at all proves it; promptly shows nothing lingered until a timeout.
-  expect(Date.now() - started).toBeLessThan(10_000);
-  await server.stop();
-}, 20_000);
+itExitsAfterClose('memjs');
 
 it('after urgent deletes brought a server back, close() leaves no probe socket: the process exits on its own', async () => {
   const port = await freePort();

@@ -1,29 +1,4 @@
-import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startMemcached } from '@lovely-memcached/testing';
-import { expect, it } from 'vitest';
+/** After close() the process exits on its own (test/close.shared.ts), for meta commands, proxy mode and 3 connections. */
+import { itExitsAfterClose } from '../../../test/close.shared';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const tsx = join(here, '..', '..', '..', 'node_modules', '.bin', 'tsx');
-
-it('after close() the process exits on its own: no socket or timer keeps it alive', async () => {
-  const server = await startMemcached();
-  const started = Date.now();
-  const output = await new Promise<string>((resolve, reject) => {
-    execFile(
-      tsx,
-      [
-        '--conditions=@lovely-memcached/source',
-        join(here, 'support', 'exit-after-close.ts'),
-        server.servers[0] as string,
-      ],
-      { timeout: 15_000 },
-      (error, stdout) => (error ? reject(error) : resolve(stdout)),
-    );
-  });
-  expect(output).toContain('closed');
-  // Exiting at all proves it; promptly shows nothing lingered until a timeout.
-  expect(Date.now() - started).toBeLessThan(10_000);
-  await server.stop();
-}, 20_000);
+itExitsAfterClose('meta');
