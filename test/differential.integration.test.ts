@@ -42,10 +42,13 @@ interface Draw {
 
 const key = fc.integer({ min: 0, max: 2 });
 // memcached's clock ticks in whole seconds: an item given 1 s can expire a few ms after it was set (when the
-// second turns), so against the memory transport's exact clock 1 s lifetimes are drawn only where pauses of
-// 2.2 s make their fate certain. Two transports on the same memcached share its clock.
-const exptime = ({ wire, withPauses }: Draw) =>
-  wire ? fc.constantFrom(0, 1, 5, -1) : withPauses ? fc.constantFrom(0, 1, 5) : fc.constantFrom(0, 5);
+// second turns), so 1 s lifetimes are drawn only where pauses of 2.2 s make their fate certain. That holds for
+// two transports on the same memcached too: the second one's step can come after the second turned (seen once:
+// a `touch` to 1 s, then a multi-get that found the item through memjs and not through meta).
+const exptime = ({ wire, withPauses }: Draw) => {
+  const lifetimes = withPauses ? [0, 1, 5] : [0, 5];
+  return fc.constantFrom(...(wire ? [...lifetimes, -1] : lifetimes));
+};
 const value = ({ wire }: Draw) =>
   fc.oneof(
     fc.string({ maxLength: 12 }),
