@@ -14,3 +14,15 @@ export function assertCasUnique(cas: unknown): void {
     );
   }
 }
+
+/**
+ * Runs `run`, turning what it throws (a CacheError for a bad argument, found while checking or encoding) into
+ * its rejection: a method that returns a promise never throws, and the bad call fails alone.
+ */
+export function rejecting<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return run();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

@@ -1,4 +1,4 @@
-export { assertCasUnique } from './arguments';
+export { assertCasUnique, rejecting } from './arguments';
 export {
   type AutoDiscoverOptions,
   type ClusterConfig,

@@ -23,6 +23,7 @@ import {
 import {
   assertCasUnique,
   type ConnectionMaker,
+  rejecting,
   type ServerEndpoint,
   ServerPool,
   withAutoDiscovery,
@@ -120,17 +121,15 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         fallback: T,
         urgent = false,
       ): Promise<T> {
-        try {
+        // A bad argument (found while encoding) fails this call alone.
+        return rejecting(() => {
           // memcached drops the connection on keys it cannot parse: refused before they reach the wire.
           assertMemcachedKey(key);
           const server = pool.route(key);
           return pool.traced(command, server, 1, () =>
             onConnection(server.acquire(urgent), build, read, fallback),
           );
-        } catch (error) {
-          // A bad argument (found while encoding) fails this call alone.
-          return Promise.reject(error);
-        }
+        });
       }
 
       function onConnection<T>(
@@ -159,20 +158,18 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         { flags = 0, exptime = 0 }: StoreOptions,
         cas?: bigint,
       ) {
-        try {
+        return rejecting(() => {
           assertFlags(flags);
           assertExptime(exptime);
           if (cas !== undefined) assertCasUnique(cas);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        return call<StoreStatus>(
-          cas !== undefined ? 'cas' : op === Op.ADD ? 'add' : 'set',
-          key,
-          (opaque) => storageRequest(op, key, value, flags, exptime, opaque, cas),
-          storeStatus,
-          'unavailable',
-        );
+          return call<StoreStatus>(
+            cas !== undefined ? 'cas' : op === Op.ADD ? 'add' : 'set',
+            key,
+            (opaque) => storageRequest(op, key, value, flags, exptime, opaque, cas),
+            storeStatus,
+            'unavailable',
+          );
+        });
       }
 
       /** One request to every reachable server; servers that are down or fail are left out of the answer. */
@@ -279,34 +276,29 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         },
 
         incr(key, delta) {
-          let amount: bigint;
-          try {
-            amount = toDelta(delta);
-          } catch (error) {
-            return Promise.reject(error);
-          }
-          return call(
-            'incr',
-            key,
-            (opaque) => incrementRequest(key, amount, opaque),
-            (r) => (r.header.status === Status.OK ? r.val.readBigUInt64BE(0) : undefined),
-            undefined,
-          );
+          return rejecting(() => {
+            const amount = toDelta(delta);
+            return call(
+              'incr',
+              key,
+              (opaque) => incrementRequest(key, amount, opaque),
+              (r) => (r.header.status === Status.OK ? r.val.readBigUInt64BE(0) : undefined),
+              undefined,
+            );
+          });
         },
 
         touch(key, exptime) {
-          try {
+          return rejecting(() => {
             assertExptime(exptime);
-          } catch (error) {
-            return Promise.reject(error);
-          }
-          return call(
-            'touch',
-            key,
-            (opaque) => touchRequest(key, exptime, opaque),
-            (r) => r.header.status === Status.OK,
-            false,
-          );
+            return call(
+              'touch',
+              key,
+              (opaque) => touchRequest(key, exptime, opaque),
+              (r) => r.header.status === Status.OK,
+              false,
+            );
+          });
         },
 
         async flush() {

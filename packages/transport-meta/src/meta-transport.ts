@@ -26,6 +26,7 @@ import {
 import {
   assertCasUnique,
   type ConnectionMaker,
+  rejecting,
   type ServerEndpoint,
   ServerPool,
   withAutoDiscovery,
@@ -125,16 +126,16 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
         fallback: T,
         urgent = false,
       ): Promise<T> {
-        try {
+        return rejecting(() => {
           // memcached drops the connection on keys it cannot parse: refused before they reach the wire.
           assertMemcachedKey(key);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        const server = pool.route(key);
-        return pool.traced(command, server, 1, () => {
-          const connection = server.acquire(urgent);
-          return connection === undefined ? Promise.resolve(fallback) : exchange(connection, build, fallback);
+          const server = pool.route(key);
+          return pool.traced(command, server, 1, () => {
+            const connection = server.acquire(urgent);
+            return connection === undefined
+              ? Promise.resolve(fallback)
+              : exchange(connection, build, fallback);
+          });
         });
       }
 
@@ -145,20 +146,18 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
         { flags = 0, exptime = 0 }: StoreOptions,
         cas?: bigint,
       ): Promise<StoreStatus> {
-        try {
+        return rejecting(() => {
           assertMemcachedKey(key);
           assertFlags(flags);
           assertExptime(exptime);
           if (kind === 'cas') assertCasUnique(cas);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-        // memcached drops the item it has when a store is too large (`ms` in every mode, unlike the binary
-        // protocol's `add`): an `add` or `cas` that cannot fit is refused here, so the item stays as it was.
-        if ((kind === 'add' || kind === 'cas') && tooLarge(key, value, flags)) {
-          return Promise.resolve('too-large');
-        }
-        return call(kind, key, dialect.store(kind, key, value, flags, exptime, cas), 'unavailable');
+          // memcached drops the item it has when a store is too large (`ms` in every mode, unlike the binary
+          // protocol's `add`): an `add` or `cas` that cannot fit is refused here, so the item stays as it was.
+          if ((kind === 'add' || kind === 'cas') && tooLarge(key, value, flags)) {
+            return Promise.resolve('too-large');
+          }
+          return call(kind, key, dialect.store(kind, key, value, flags, exptime, cas), 'unavailable');
+        });
       }
 
       /** memcached's item size rule: key, value and header; a non-zero flags word takes 4 bytes more. */
@@ -225,22 +224,14 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
         },
 
         incr(key, delta) {
-          let amount: bigint;
-          try {
-            amount = toDelta(delta);
-          } catch (error) {
-            return Promise.reject(error);
-          }
-          return call('incr', key, dialect.incr(key, amount), undefined);
+          return rejecting(() => call('incr', key, dialect.incr(key, toDelta(delta)), undefined));
         },
 
         touch(key, exptime) {
-          try {
+          return rejecting(() => {
             assertExptime(exptime);
-          } catch (error) {
-            return Promise.reject(error);
-          }
-          return call('touch', key, dialect.touch(key, exptime), false);
+            return call('touch', key, dialect.touch(key, exptime), false);
+          });
         },
 
         async flush() {
