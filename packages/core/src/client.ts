@@ -184,7 +184,7 @@ export class MemcachedClient {
     const { dependencies } = this.connection;
     const reused = dependencies.knownStamps(tokenKeys, performance.now());
     if (reused !== undefined) return this.store(resolved, body, reused, exptime, undefined, records);
-    const current = dependencies.stamps(tokenKeys);
+    const current = dependencies.readStamps(tokenKeys);
     // Tokens this client knew once but no longer trusts (older than the reuse window): the write goes out
     // stamped with them while the tokens are read, in the same round trip, instead of after the read. Safe:
     // stamped with a token that has changed, the entry is dead on arrival (never served), and it is then
@@ -656,11 +656,12 @@ function readForGetOrSet(
     const forget = () => leasedReads.delete(memcachedKey);
     leased.then(forget, forget);
   }
+  const read = leased;
   let lease: LeaseOutcome | undefined;
   const fetch = () =>
-    (leased as Promise<LeasedRead>).then((read) => {
-      lease = read.lease;
-      return read.item;
+    read.then(({ item, lease: taken }) => {
+      lease = taken;
+      return item;
     });
   return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, fetch).then((entry) => ({
     entry,

@@ -132,7 +132,11 @@ export class Dependencies {
   stamps(tokenKeys: readonly string[]): Promise<TokenStamp[]> {
     // Usually every token is known: answered without a promise per token.
     const known = this.knownStamps(tokenKeys, performance.now());
-    if (known !== undefined) return Promise.resolve(known);
+    return known !== undefined ? Promise.resolve(known) : this.readStamps(tokenKeys);
+  }
+
+  /** `stamps` when not every token is known: each one reused, read (in one multi-get) or created. */
+  readStamps(tokenKeys: readonly string[]): Promise<TokenStamp[]> {
     return Promise.all(
       tokenKeys.map(async (tokenKey): Promise<TokenStamp> => [tokenKey, await this.token(tokenKey)]),
     );

@@ -190,6 +190,8 @@ export interface DecodedEntry {
   freshness?: Freshness;
 }
 
+const NO_STAMPS: readonly TokenStamp[] = [];
+
 /**
  * The last token headers read, with their stamps: entries that share dependencies share one header (every
  * entry tied to the same dependencies under the same tokens), so a query compares the header's bytes with
@@ -197,8 +199,6 @@ export interface DecodedEntry {
  * query of an entry with 3 dependencies at 64 concurrent callers showed those strings as a fifth of the
  * client's CPU, and a map keyed by the header's text cost nearly as much (hashing 200 characters).
  */
-const NO_STAMPS: readonly TokenStamp[] = [];
-
 interface KnownHeader {
   bytes: Buffer;
   stamps: readonly TokenStamp[];
