@@ -5,6 +5,7 @@
 import { CacheError, InvalidKeyError } from '@lovely-memcached/core';
 import { freePort, type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { settledConnections } from '../../../test/support/connections';
 import { type MemjsTransportEvent, memjsTransport } from '../src';
 import { startFakeServer } from './support/fake-server';
 
@@ -14,28 +15,7 @@ afterEach(async () => {
 });
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function countConnections(server: RunningMemcached): Promise<number> {
-  const probe = memjsTransport()(server.servers);
-  const [stats] = await probe.stats();
-  await probe.close();
-  // Minus the connection this very stats request came over.
-  return Number(stats?.stats.curr_connections) - 1;
-}
-
-/**
- * memcached's count once it has settled: a connection just closed (a previous count's, the start-up check's)
- * is still counted until the server has processed its close, so read until two reads 50 ms apart agree.
- */
-async function connectionsOf(server: RunningMemcached): Promise<number> {
-  let previous = await countConnections(server);
-  for (let attempt = 0; attempt < 20; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const current = await countConnections(server);
-    if (current === previous) return current;
-    previous = current;
-  }
-  return previous;
-}
+const connectionsOf = (server: RunningMemcached) => settledConnections(server, memjsTransport());
 
 describe('one probe per down server', () => {
   it('five concurrent urgent deletes to a server that came back: one probe, one server-up, nothing left open', async () => {

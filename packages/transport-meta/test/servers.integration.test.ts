@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settledConnections } from '../../../test/support/connections';
 import { type MetaTransportEvent, metaTransport } from '../src';
 
 let servers: RunningMemcached[] = [];
@@ -20,28 +21,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
 });
 
-async function countConnections(server: RunningMemcached): Promise<number> {
-  const probe = metaTransport()(server.servers);
-  const [stats] = await probe.stats();
-  await probe.close();
-  // Minus the connection this very stats request came over.
-  return Number(stats?.stats.curr_connections) - 1;
-}
-
-/**
- * memcached's count once it has settled: a connection just closed (a previous count's, the start-up check's)
- * is still counted until the server has processed its close, so read until two reads 50 ms apart agree.
- */
-async function connectionsOf(server: RunningMemcached): Promise<number> {
-  let previous = await countConnections(server);
-  for (let attempt = 0; attempt < 20; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const current = await countConnections(server);
-    if (current === previous) return current;
-    previous = current;
-  }
-  return previous;
-}
+const connectionsOf = (server: RunningMemcached) => settledConnections(server, metaTransport());
 
 describe('several servers', () => {
   it('routes every key to the server the memjs transport uses (same weighted ketama)', async () => {
