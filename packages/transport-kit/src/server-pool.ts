@@ -3,7 +3,14 @@
  * lands where every other ketama client puts it, and a down server costs only its own keys), and the
  * never-reachable warning.
  */
-import { commandChannel, createHashRing, parseServerAddress, traceCommand } from '@lovely-memcached/core';
+import {
+  assertMemcachedKey,
+  commandChannel,
+  createHashRing,
+  parseServerAddress,
+  traceCommand,
+} from '@lovely-memcached/core';
+import { rejecting } from './arguments';
 import type { ResolvedCommonOptions } from './options';
 import { type ConnectionMaker, type HealthConnection, ServerHealth } from './server-health';
 
@@ -67,6 +74,28 @@ export class ServerPool<C extends HealthConnection> {
   traced<T>(command: string, server: ServerHealth<C>, keys: number, request: () => Promise<T>): Promise<T> {
     if (!commandChannel.hasSubscribers) return request();
     return traceCommand(command, server.address, keys, request);
+  }
+
+  /**
+   * One request for `key`'s server, traced; `fallback` when that server is down. A key memcached cannot parse
+   * (it would drop the connection) is refused before it reaches the wire, and a bad argument `ask` finds while
+   * encoding fails this call alone: both as its rejection.
+   */
+  forKey<T>(
+    command: string,
+    key: string,
+    urgent: boolean,
+    fallback: T,
+    ask: (connection: C) => Promise<T>,
+  ): Promise<T> {
+    return rejecting(() => {
+      assertMemcachedKey(key);
+      const server = this.route(key);
+      return this.traced(command, server, 1, () => {
+        const connection = server.acquire(urgent);
+        return connection === undefined ? Promise.resolve(fallback) : ask(connection);
+      });
+    });
   }
 
   /**

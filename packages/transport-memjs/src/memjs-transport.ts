@@ -8,7 +8,6 @@
 import {
   assertExptime,
   assertFlags,
-  assertMemcachedKey,
   CacheError,
   isMemcachedKey,
   type ServerStats,
@@ -121,24 +120,17 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         fallback: T,
         urgent = false,
       ): Promise<T> {
-        // A bad argument (found while encoding) fails this call alone.
-        return rejecting(() => {
-          // memcached drops the connection on keys it cannot parse: refused before they reach the wire.
-          assertMemcachedKey(key);
-          const server = pool.route(key);
-          return pool.traced(command, server, 1, () =>
-            onConnection(server.acquire(urgent), build, read, fallback),
-          );
-        });
+        return pool.forKey(command, key, urgent, fallback, (connection) =>
+          request(connection, build, read, fallback),
+        );
       }
 
-      function onConnection<T>(
-        connection: Connection | undefined,
+      function request<T>(
+        connection: Connection,
         build: (opaque: number) => Buffer,
         read: (r: Response) => T,
         fallback: T,
       ): Promise<T> {
-        if (connection === undefined) return Promise.resolve(fallback);
         return new Promise<T>((resolve) => {
           connection.send(
             build,

@@ -126,17 +126,9 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
         fallback: T,
         urgent = false,
       ): Promise<T> {
-        return rejecting(() => {
-          // memcached drops the connection on keys it cannot parse: refused before they reach the wire.
-          assertMemcachedKey(key);
-          const server = pool.route(key);
-          return pool.traced(command, server, 1, () => {
-            const connection = server.acquire(urgent);
-            return connection === undefined
-              ? Promise.resolve(fallback)
-              : exchange(connection, build, fallback);
-          });
-        });
+        return pool.forKey(command, key, urgent, fallback, (connection) =>
+          exchange(connection, build, fallback),
+        );
       }
 
       function store(
