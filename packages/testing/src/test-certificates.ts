@@ -33,35 +33,23 @@ function openssl(args: string[]): void {
 export function makeTestCertificates(): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'lovely-memcached-tls-'));
   const path = (name: string) => join(dir, name);
+  /** A new RSA key `<name>.key` and a request for `/CN=<cn>`, to which `then` adds what is made of it. */
+  const request = (name: string, cn: string, then: string[]) =>
+    openssl([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path(`${name}.key`),
+      '-subj',
+      `/CN=${cn}`,
+      ...then,
+    ]);
   const selfSigned = (name: string, cn: string) =>
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      path(`${name}.key`),
-      '-out',
-      path(`${name}.pem`),
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${cn}`,
-    ]);
+    request(name, cn, ['-x509', '-out', path(`${name}.pem`), '-days', '2']);
   const signed = (name: string, cn: string, days: string, ext: string) => {
-    openssl([
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      path(`${name}.key`),
-      '-out',
-      path(`${name}.csr`),
-      '-subj',
-      `/CN=${cn}`,
-    ]);
+    request(name, cn, ['-out', path(`${name}.csr`)]);
     writeFileSync(path(`${name}.ext`), ext);
     openssl([
       'x509',
