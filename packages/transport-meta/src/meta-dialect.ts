@@ -7,7 +7,14 @@
  * fetch (1.6.40) are not used.
  */
 import type { StoreStatus, TransportItem } from '@lovely-memcached/core';
-import { type Dialect, type Exchange, MORE, type StoreKind, withValue } from './exchange';
+import {
+  type Dialect,
+  type Exchange,
+  type ExchangeBuilder,
+  MORE,
+  type StoreKind,
+  withValue,
+} from './exchange';
 import type { Reply } from './reply-reader';
 
 /**
@@ -67,6 +74,32 @@ function quietBatchRequest(command: Buffer, flags: Buffer, keys: readonly string
   return bytes.subarray(0, offset);
 }
 
+/**
+ * One request per key, quiet, closed by `mn`: one pending entry for the batch, told each reply that comes
+ * before `MN` (with the batch's first opaque, to tell which key a reply is for).
+ */
+function quietBatch(
+  command: Buffer,
+  flags: Buffer,
+  keys: readonly string[],
+  onReply: (reply: Reply, first: number) => void,
+): ExchangeBuilder<void> {
+  return (next): Exchange<void> => {
+    const first = next(keys.length);
+    return {
+      bytes: quietBatchRequest(command, flags, keys, first),
+      opaque: first,
+      opaqueEnd: first + keys.length,
+      batch: true,
+      reply(reply) {
+        if (reply.code === 'MN') return undefined;
+        onReply(reply, first);
+        return MORE;
+      },
+    };
+  };
+}
+
 export const metaDialect: Dialect = {
   name: 'meta',
 
@@ -76,25 +109,14 @@ export const metaDialect: Dialect = {
   },
 
   getMulti(keys, found) {
-    // One batch: quiet gets (misses stay silent), one opaque per key (a hit's opaque says which key it is),
-    // closed by `mn`. One pending entry and one buffer for the whole batch, as the memjs transport's GETKQ + NOOP.
+    // Quiet gets (misses stay silent), one opaque per key (a hit's opaque says which key it is). One pending
+    // entry and one buffer for the whole batch, as the memjs transport's GETKQ + NOOP.
     return [
-      (next): Exchange<void> => {
-        const first = next(keys.length);
-        return {
-          bytes: quietBatchRequest(MG, QUIET_GET, keys, first),
-          opaque: first,
-          opaqueEnd: first + keys.length,
-          batch: true,
-          reply(reply) {
-            if (reply.code === 'MN') return undefined;
-            const key = reply.opaque === undefined ? undefined : keys[reply.opaque - first];
-            const item = itemOf(reply);
-            if (key !== undefined && item !== undefined) found.set(key, item);
-            return MORE;
-          },
-        };
-      },
+      quietBatch(MG, QUIET_GET, keys, (reply, first) => {
+        const key = reply.opaque === undefined ? undefined : keys[reply.opaque - first];
+        const item = itemOf(reply);
+        if (key !== undefined && item !== undefined) found.set(key, item);
+      }),
     ];
   },
 
@@ -124,21 +146,8 @@ export const metaDialect: Dialect = {
     };
   },
 
-  deleteMany(keys) {
-    // Quiet deletes (a done one says nothing; NF does) closed by `mn`: one reply to wait for per server.
-    return [
-      (next): Exchange<void> => {
-        const first = next(keys.length);
-        return {
-          bytes: quietBatchRequest(MD, QUIET_DELETE, keys, first),
-          opaque: first,
-          opaqueEnd: first + keys.length,
-          batch: true,
-          reply: (reply) => (reply.code === 'MN' ? undefined : MORE),
-        };
-      },
-    ];
-  },
+  // Quiet deletes (a done one says nothing; NF does): one reply to wait for per server.
+  deleteMany: (keys) => [quietBatch(MD, QUIET_DELETE, keys, () => {})],
 
   incr: (key, delta) => (next) => {
     const opaque = next();
