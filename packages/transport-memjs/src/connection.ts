@@ -142,7 +142,7 @@ export class Connection implements HealthConnection {
       deadline: performance.now() + this.settings.timeout,
       onFail: () => {},
       onReply: (response) => {
-        if (response.header.status !== Status.OK) {
+        if (response.status !== Status.OK) {
           // Settle everything before reporting, so no caller waits on a connection that cannot serve it.
           queueMicrotask(() => this.break('auth'));
           return true;
@@ -184,30 +184,32 @@ export class Connection implements HealthConnection {
     }
     // A large value arrives in many chunks: join them once the whole frame is in, not on every chunk.
     if (this.buffered < this.frameLength()) return;
-    let data =
+    const data =
       this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.buffered);
     this.chunks = [];
     this.buffered = 0;
-    for (;;) {
-      if (data.length > 0 && data[0] !== RESPONSE_MAGIC) {
+    // Replies are read where they lie, frame after frame; only an incomplete last one is kept for later.
+    let offset = 0;
+    while (offset < data.length) {
+      const response = parseResponse(data, offset);
+      if (response === 'incomplete') break;
+      if (response === 'garbage') {
         this.break('garbage');
         return;
       }
-      const response = parseResponse(data);
-      if (response === undefined) break;
-      const pending = this.pending.get(response.header.opaque);
+      const pending = this.pending.get(response.opaque);
       // Opaques are never reused on a connection: a reply nobody asked for means we are out of step.
       if (pending === undefined) {
         this.break('garbage');
         return;
       }
-      data = data.subarray(24 + response.header.totalBodyLength);
-      if (pending.onReply(response)) this.pending.delete(response.header.opaque);
+      offset += response.length;
+      if (pending.onReply(response)) this.pending.delete(response.opaque);
       if (this.broken) return;
     }
-    if (data.length > 0) {
-      this.chunks = [data];
-      this.buffered = data.length;
+    if (offset < data.length) {
+      this.chunks = [data.subarray(offset)];
+      this.buffered = data.length - offset;
     }
   }
 

@@ -80,7 +80,7 @@ function memjsConnections(
 }
 
 function storeStatus(response: Response): StoreStatus {
-  switch (response.header.status) {
+  switch (response.status) {
     case Status.OK:
       return 'stored';
     case Status.KEY_EXISTS:
@@ -99,8 +99,8 @@ function storeStatus(response: Response): StoreStatus {
 function toItem(response: Response): TransportItem {
   return {
     value: response.val,
-    flags: response.extras.length >= 4 ? response.extras.readUInt32BE(0) : 0,
-    cas: response.header.cas.readBigUInt64BE(0),
+    flags: response.flags(),
+    cas: response.cas(),
   };
 }
 
@@ -191,7 +191,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
             'get',
             key,
             (opaque) => keyRequest(Op.GET, key, opaque),
-            (r) => (r.header.status === Status.OK ? toItem(r) : undefined),
+            (r) => (r.status === Status.OK ? toItem(r) : undefined),
             undefined,
           );
         },
@@ -206,12 +206,11 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
             const batch = () =>
               new Promise<void>((resolve) => {
                 const onReply: ReplyHandler = (response) => {
-                  if (response.header.opcode === Op.NOOP) {
+                  if (response.opcode === Op.NOOP) {
                     resolve();
                     return true;
                   }
-                  if (response.header.status === Status.OK)
-                    found.set(response.key.toString('latin1'), toItem(response));
+                  if (response.status === Status.OK) found.set(response.key(), toItem(response));
                   return false;
                 };
                 // On failure, the keys of that server are simply missing: error isolation per server.
@@ -231,7 +230,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
             const batch = () =>
               new Promise<void>((resolve) => {
                 const onReply: ReplyHandler = (response) => {
-                  if (response.header.opcode !== Op.NOOP) return false;
+                  if (response.opcode !== Op.NOOP) return false;
                   resolve();
                   return true;
                 };
@@ -261,7 +260,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
             'delete',
             key,
             (opaque) => keyRequest(Op.DELETE, key, opaque),
-            (r) => r.header.status === Status.OK,
+            (r) => r.status === Status.OK,
             false,
             options.urgent === true,
           );
@@ -274,7 +273,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
               'incr',
               key,
               (opaque) => incrementRequest(key, amount, opaque),
-              (r) => (r.header.status === Status.OK ? r.val.readBigUInt64BE(0) : undefined),
+              (r) => (r.status === Status.OK ? r.val.readBigUInt64BE(0) : undefined),
               undefined,
             );
           });
@@ -287,7 +286,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
               'touch',
               key,
               (opaque) => touchRequest(key, exptime, opaque),
-              (r) => r.header.status === Status.OK,
+              (r) => r.status === Status.OK,
               false,
             );
           });
@@ -312,11 +311,11 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
               const stats: Record<string, string> = {};
               return (response) => {
                 // Every statistic is one reply; an empty key ends the list.
-                if (response.header.keyLength === 0) {
+                if (response.keyLength === 0) {
                   resolve({ server: address, weight: pool.weights[index] ?? 1, stats });
                   return true;
                 }
-                stats[response.key.toString()] = response.val.toString();
+                stats[response.key()] = response.val.toString();
                 return false;
               };
             },

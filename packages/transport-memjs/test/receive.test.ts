@@ -81,3 +81,28 @@ it('a reply whose header arrives a few bytes at a time is read whole', async () 
   expect(Buffer.from((await transport.get('k'))?.value ?? []).toString()).toBe('small value');
   await transport.close();
 });
+
+it('a reply whose body is shorter than its key and extras breaks the connection at once, not at its deadline', async () => {
+  server = createServer((socket: Socket) => {
+    socket.on('error', () => {});
+    socket.on('data', (request) => {
+      const reply = getReply(request, Buffer.from('value'));
+      reply.writeUInt16BE(200, 2); // a 200-byte key in a 9-byte body: no memcached reply looks like this
+      socket.write(reply);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  const events: string[] = [];
+  const transport = memjsTransport({
+    timeout: 5000,
+    onEvent: (event) => events.push(`${event.type}:${'reason' in event ? event.reason : ''}`),
+  })([`127.0.0.1:${address.port}`]);
+  const started = performance.now();
+  expect(await transport.get('k')).toBeUndefined();
+  expect(performance.now() - started).toBeLessThan(2500);
+  expect(events).toContain('server-down:garbage');
+  await transport.close();
+});
