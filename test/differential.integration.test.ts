@@ -2,9 +2,9 @@
  * Differential tests: random sequences of memcached operations run step by step through two transports; every
  * result must match.
  *
- * - The memory transport against a real memcached (memjs transport). Expiry: lifetimes of 1 s (surely gone after
- *   a 2.2 s pause) and 5 s (surely alive), since memcached's clock ticks in whole seconds; the memory clock is
- *   moved, memcached really waits.
+ * - The memory transport against a real memcached (memjs transport). Expiry: lifetimes of 3 and 6 s across
+ *   pauses of 1.5 s, chosen so that no step ever falls where memcached's whole-second clock leaves an item's
+ *   fate open (below); the memory clock is moved, memcached really waits.
  * - The memjs transport (binary protocol) against the meta transport (meta commands, and classic commands with
  *   `proxy: true`) on the same memcached, each under its own key prefix, with what two wire protocols could
  *   read differently besides: items at the size limit, values that look like replies, the largest flags,
@@ -41,12 +41,15 @@ interface Draw {
 }
 
 const key = fc.integer({ min: 0, max: 2 });
-// memcached's clock ticks in whole seconds: an item given 1 s can expire a few ms after it was set (when the
-// second turns), so 1 s lifetimes are drawn only where pauses of 2.2 s make their fate certain. That holds for
-// two transports on the same memcached too: the second one's step can come after the second turned (seen once:
-// a `touch` to 1 s, then a multi-get that found the item through memjs and not through meta).
+// memcached's clock ticks in whole seconds: an item given L seconds expires somewhere between L - 1 and L
+// seconds after it was set (when the L-th tick comes), while the memory transport expires it at exactly L. A step
+// taken between those two moments can disagree, so lifetimes and the pause are chosen to keep every step out of
+// that window: steps come k × 1.5 s (plus a few ms) after a store, never in (2, 3] or (5, 6]. (Lifetimes of 1 s,
+// once drawn here with 2.2 s pauses, are never certain: a read right after the store falls in (0, 1]; and 5 s
+// with two 2.2 s pauses falls in (4, 5].) Sequences without pauses keep 5 s, surely alive throughout.
+const PAUSE_MS = 1500;
 const exptime = ({ wire, withPauses }: Draw) => {
-  const lifetimes = withPauses ? [0, 1, 5] : [0, 5];
+  const lifetimes = withPauses ? [0, 3, 6] : [0, 5];
   return fc.constantFrom(...(wire ? [...lifetimes, -1] : lifetimes));
 };
 const value = ({ wire }: Draw) =>
@@ -162,7 +165,7 @@ async function apply(
     case 'flush':
       return t.flush();
     case 'pause':
-      return pause(2200);
+      return pause(PAUSE_MS);
   }
 }
 
