@@ -340,5 +340,7 @@ export class Dependencies {
 }
 
 function listedKeys(chunks: ReadonlyArray<{ item: TransportItem }>): string[] {
+  // One chunk (up to ~30,000 keys) is already a list of distinct keys.
+  if (chunks.length === 1) return parseKeyList((chunks[0] as { item: TransportItem }).item.value);
   return [...new Set(chunks.flatMap(({ item }) => parseKeyList(item.value)))];
 }

@@ -241,9 +241,14 @@ function decodeStamps(bytes: Buffer): { stamps: readonly TokenStamp[]; bodyStart
   return { stamps, bodyStart: end };
 }
 
-/** The keys of a reverse index; anything memcached could not hold (a damaged record) is left out. */
+/**
+ * The keys of a reverse index, each once; anything memcached could not hold (a damaged record) is left out.
+ * Read as latin1: keys are ASCII, a byte above it fails the key check either way, and it is several times
+ * cheaper than UTF-8 decoding on the 330 KB index of 10,000 dependents.
+ */
 export function parseKeyList(bytes: Uint8Array): string[] {
-  return [...new Set(utf8.decode(bytes).split(' ').filter(isMemcachedKey))];
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return [...new Set(text.split(' ').filter(isMemcachedKey))];
 }
 
 function decodeBody(kind: number, body: Uint8Array): unknown {

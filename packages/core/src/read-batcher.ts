@@ -7,6 +7,12 @@
  */
 import type { Transport, TransportItem } from './transport';
 
+/**
+ * From this many keys a `getMany` is its own multi-get: joining the batch would cost a waiter per key (10,000
+ * of them for a dependency's dependents) to share a round trip it does not need.
+ */
+const DIRECT_READ_KEYS = 256;
+
 /** Told the outcome of one key of a batch. */
 interface Waiter {
   found(key: string, item: TransportItem | undefined): void;
@@ -54,6 +60,14 @@ export class ReadBatcher {
     if (shared !== undefined) return shared;
     const found = new Map<string, TransportItem>();
     if (keys.length === 0) return Promise.resolve(found);
+    if (keys.length >= DIRECT_READ_KEYS && this.transport.getMulti !== undefined) {
+      // A reverse index's dependents: one multi-get of its own, without a waiter per key in the batch.
+      try {
+        return this.transport.getMulti(keys);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     if (this.transport.getMulti === undefined) {
       return Promise.all(keys.map((key) => this.transport.get(key))).then((items) => {
         items.forEach((item, i) => {
