@@ -71,6 +71,8 @@ function encodeInto(value: unknown, root: unknown, parents: object[]): string {
 
 /** The canonical text of a key; throws `InvalidKeyError` for anything that is not a `Key`. */
 export function encodeKey(key: unknown): string {
+  // Most keys are strings: no list of parents to guard against cycles.
+  if (typeof key === 'string') return JSON.stringify(key);
   return encodeInto(key, key, []);
 }
 
@@ -99,24 +101,39 @@ export function md5Hex(text: string): string {
 
 /**
  * Hashes of keys used lately: the MD5 was the largest share of a lone `query`'s own CPU in its profile (about
- * 2.5 % of a loopback round trip), and the keys a cache is asked for repeat. A key never seen again costs one
- * map lookup more; the map starts over when full and keeps short keys only, so it stays under a few MB.
+ * 2.5 % of a loopback round trip), and the keys a cache is asked for repeat. Kept per namespace, by the key's
+ * text, so a hit builds no string. A key never seen again costs one map lookup more; the maps start over when
+ * they hold MAX_RECENT_HASHES keys, and keep short keys only, so they stay under a few MB.
  */
-const recentHashes = new Map<string, string>();
+const recentHashes = new Map<Namespace, Map<string, string>>();
+let recentHashCount = 0;
 const MAX_RECENT_HASHES = 10_000;
 const MAX_REMEMBERED_KEY_LENGTH = 250;
 
 /** The memcached key of a hashed (non-raw) key: 32 lowercase hex characters. */
 export function hashedKey(encodedKey: string, ns: Namespace): string {
-  const text = `[${ns === null ? 'null' : JSON.stringify(ns)},${encodedKey}]`;
-  if (text.length > MAX_REMEMBERED_KEY_LENGTH) return md5Hex(text);
-  let hash = recentHashes.get(text);
-  if (hash === undefined) {
-    hash = md5Hex(text);
-    if (recentHashes.size >= MAX_RECENT_HASHES) recentHashes.clear();
-    recentHashes.set(text, hash);
+  if (encodedKey.length > MAX_REMEMBERED_KEY_LENGTH) return md5Hex(hashedText(encodedKey, ns));
+  let inNamespace = recentHashes.get(ns);
+  let hash = inNamespace?.get(encodedKey);
+  if (hash !== undefined) return hash;
+  hash = md5Hex(hashedText(encodedKey, ns));
+  if (recentHashCount >= MAX_RECENT_HASHES) {
+    recentHashes.clear();
+    recentHashCount = 0;
+    inNamespace = undefined;
   }
+  if (inNamespace === undefined) {
+    inNamespace = new Map();
+    recentHashes.set(ns, inNamespace);
+  }
+  inNamespace.set(encodedKey, hash);
+  recentHashCount++;
   return hash;
+}
+
+/** What is hashed: the namespace and the key, as one JSON array. */
+function hashedText(encodedKey: string, ns: Namespace): string {
+  return `[${ns === null ? 'null' : JSON.stringify(ns)},${encodedKey}]`;
 }
 
 // memcached's text protocol splits on spaces and ends lines on CR/LF; the binary protocol takes any bytes, but

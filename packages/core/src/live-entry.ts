@@ -16,7 +16,7 @@ export function readLiveEntry(
   raw: boolean,
   namespaceTokenKey?: string,
   /** How the entry itself is read: by default in the batch with the tokens; `getOrSet` may take a lease. */
-  fetch: (memcachedKey: string) => Promise<TransportItem | undefined> = (key) => reads.get(key),
+  fetch?: (memcachedKey: string) => Promise<TransportItem | undefined>,
   /** Told the item read, live or not (`getOrSet` tells an absent entry from a dead one or a placeholder). */
   seen?: { item?: TransportItem },
 ): Promise<DecodedEntry | undefined> {
@@ -29,7 +29,8 @@ export function readLiveEntry(
   prefetched?.catch(() => {});
   // A `then`, not an async function: an entry without dependencies (the common case) settles in as few
   // microtask turns as the read itself.
-  return fetch(memcachedKey).then((item) => {
+  const read = fetch === undefined ? reads.get(memcachedKey) : fetch(memcachedKey);
+  return read.then((item) => {
     if (seen !== undefined) seen.item = item;
     const entry = item === undefined ? undefined : decodeEntry(item, raw);
     if (entry === undefined) return undefined;

@@ -19,8 +19,31 @@ interface Waiter {
   failed(error: unknown): void;
 }
 
+/** The waiter of a single `get`: its promise's own resolve and reject, so a lone read needs no closure. */
+class ItemRead implements Waiter {
+  constructor(
+    readonly resolve: (item: TransportItem | undefined) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  found(_key: string, item: TransportItem | undefined): void {
+    this.resolve(item);
+  }
+
+  failed(error: unknown): void {
+    this.reject(error);
+  }
+}
+
 export class ReadBatcher {
+  /**
+   * The first read of the pending batch, kept apart: a lone read (every read at concurrency 1) costs no map.
+   * The map of every key's waiters is made when a second read joins.
+   */
+  private loneKey: string | undefined;
+  private loneWaiter: Waiter | undefined;
   private pending: Map<string, Waiter[]> | undefined;
+  private readonly flushBatch = () => this.flush();
   /**
    * The `getMany` reads of the pending batch, by their key array: queries of entries sharing dependencies ask
    * for the very same array of token keys (live-entry.ts shares it), and share one read instead of each
@@ -46,9 +69,7 @@ export class ReadBatcher {
 
   get(key: string): Promise<TransportItem | undefined> {
     if (this.transport.getMulti === undefined) return this.transport.get(key);
-    return new Promise((resolve, reject) => {
-      this.wait(key, { found: (_, item) => resolve(item), failed: reject });
-    });
+    return new Promise((resolve, reject) => this.wait(key, new ItemRead(resolve, reject)));
   }
 
   /**
@@ -97,22 +118,51 @@ export class ReadBatcher {
   }
 
   private wait(key: string, waiter: Waiter): void {
+    if (this.loneWaiter === undefined) {
+      this.loneKey = key;
+      this.loneWaiter = waiter;
+      queueMicrotask(this.flushBatch);
+      return;
+    }
     let pending = this.pending;
     if (pending === undefined) {
-      pending = new Map();
+      pending = new Map([[this.loneKey as string, [this.loneWaiter]]]);
       this.pending = pending;
-      queueMicrotask(() => this.flush());
     }
     const waiters = pending.get(key);
     if (waiters === undefined) pending.set(key, [waiter]);
     else waiters.push(waiter);
   }
 
+  /** A batch of one read: the caller's promise settles straight from the transport's. */
+  private readOne(key: string, waiter: Waiter): void {
+    try {
+      const read = this.transport.get(key);
+      if (waiter instanceof ItemRead) read.then(waiter.resolve, waiter.reject);
+      else
+        read.then(
+          (item) => waiter.found(key, item),
+          (error) => waiter.failed(error),
+        );
+    } catch (error) {
+      // A transport that throws instead of rejecting must not crash the process from a microtask.
+      waiter.failed(error);
+    }
+  }
+
   private flush(): void {
+    const loneKey = this.loneKey as string;
+    const lone = this.loneWaiter;
     const batch = this.pending;
+    this.loneKey = undefined;
+    this.loneWaiter = undefined;
     this.pending = undefined;
     this.pendingMany = undefined;
-    if (batch === undefined) return;
+    if (lone === undefined) return;
+    if (batch === undefined) {
+      this.readOne(loneKey, lone);
+      return;
+    }
     const fail = (error: unknown) => {
       for (const waiters of batch.values()) for (const waiter of waiters) waiter.failed(error);
     };
