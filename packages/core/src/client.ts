@@ -38,7 +38,13 @@ import {
   serverList,
 } from './options';
 import { ReadBatcher } from './read-batcher';
-import { type Factory, type ReadOutcome, ReadThrough, type ReadThroughSettings } from './read-through';
+import {
+  type Factory,
+  type ReadOutcome,
+  ReadThrough,
+  type ReadThroughRequest,
+  type ReadThroughSettings,
+} from './read-through';
 import { type OperationContext, operationChannels, type TracedOperation } from './tracing';
 import {
   MEMCACHED_ITEM_OVERHEAD,
@@ -155,7 +161,7 @@ export class MemcachedClient {
   async set<V>(key: Key, value: Storable<V>, options: SetOptions = {}): Promise<string | null> {
     this.assertOpen();
     const resolved = this.resolveKey(key, options.ns, options.raw);
-    const exptime = toExptime(options.lifetime ?? this.defaultLifetime, this.options.now());
+    const exptime = toExptime(options.lifetime ?? this.defaultLifetime, this.options.now);
     const records = this.dependencyRecords(options.dependencies, resolved.ns);
     const namespaced = stampsNamespace(resolved, options.raw === true, records);
     const body = this.encode(value, options.raw === true, records);
@@ -223,7 +229,8 @@ export class MemcachedClient {
     }
     const settings = resolveReadThroughSettings(options, this.defaultLifetime);
     const resolved = this.resolveKey(key, options.ns, options.raw);
-    const exptime = toExptime(settings.storeSeconds, this.options.now());
+    // Checked now, hit or miss: a lifetime memcached cannot represent is bad input either way.
+    const exptime = toExptime(settings.storeSeconds, this.options.now);
     const records = this.dependencyRecords(options.dependencies, resolved.ns);
     const raw = options.raw === true;
     const namespaced = stampsNamespace(resolved, raw, records);
@@ -232,25 +239,26 @@ export class MemcachedClient {
     const context = channel.hasSubscribers
       ? this.traceContext('getOrSet', key, resolved.ns, resolved.memcachedKey)
       : undefined;
-    const run = () =>
-      connection.readThrough.getOrSet(
-        {
-          memcachedKey: resolved.memcachedKey,
-          factory,
-          settings,
-          store: {
-            read: () => readForGetOrSet(connection, resolved, raw, settings),
-            prepare: async () => {
-              const stamps = await this.takeStamps(resolved, records, namespaced);
-              return (value, freshness) =>
-                this.store(resolved, this.encode(value, raw, records), stamps, exptime, freshness, records);
-            },
-            reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
-          },
+    const read = (answer: Parameters<typeof readForGetOrSet<T>>[4]) =>
+      readForGetOrSet(connection, resolved, raw, settings, answer);
+    // Made when a flight starts (a miss or a refresh), not for every hit.
+    const request = (): ReadThroughRequest<T> => ({
+      memcachedKey: resolved.memcachedKey,
+      factory,
+      settings,
+      store: {
+        read: () => readForGetOrSet(connection, resolved, raw, settings, asOutcome),
+        prepare: async () => {
+          const stamps = await this.takeStamps(resolved, records, namespaced);
+          return (value, freshness) =>
+            this.store(resolved, this.encode(value, raw, records), stamps, exptime, freshness, records);
         },
-        context,
-      );
-    return context === undefined ? run() : withoutResult(channel, context, run);
+        reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
+      },
+    });
+    const { readThrough } = connection;
+    if (context === undefined) return readThrough.getOrSet(read, settings, request);
+    return withoutResult(channel, context, () => readThrough.getOrSet(read, settings, request, context));
   }
 
   /**
@@ -339,7 +347,10 @@ export class MemcachedClient {
     return readLiveEntry(reads, dependencies, memcachedKey, options.raw === true, namespaceTokenKey).then(
       (entry) => {
         // A read-through entry past its lifetime is only for `getOrSet` to serve within grace: a miss here.
-        const hit = entry !== undefined && isFresh(entry.freshness, this.options.now());
+        // The clock is read only for entries that can go stale (`getOrSet`'s).
+        const hit =
+          entry !== undefined &&
+          (entry.freshness === undefined || isFresh(entry.freshness, this.options.now()));
         if (context !== undefined) context.hit = hit;
         return hit ? (entry.value as T) : options.default;
       },
@@ -622,31 +633,32 @@ function stampKeys(
  *   creates), and a placeholder found means someone else computes.
  * A dead entry (a dependency invalidated) is leased beside it, by `ReadThrough` (`Leases.acquire`).
  */
-function readForGetOrSet(
+function readForGetOrSet<R>(
   connection: Connection,
   resolved: ResolvedKey,
   raw: boolean,
   settings: ReadThroughSettings & { storeSeconds: number },
-): Promise<ReadOutcome> {
+  /** Given the outcome in the turn the entry is read: a hit costs no promise more than a `query`. */
+  answer: (entry: ReadOutcome['entry'], lease?: LeaseOutcome) => R | PromiseLike<R>,
+): Promise<R> {
   const { reads, dependencies, leases, leasedReads, transport } = connection;
   const { memcachedKey, namespaceTokenKey } = resolved;
   if (raw) {
-    return readLiveEntry(reads, dependencies, memcachedKey, raw, namespaceTokenKey).then((entry) => ({
-      entry,
-    }));
+    return readLiveEntry(reads, dependencies, memcachedKey, raw, namespaceTokenKey).then((entry) =>
+      answer(entry),
+    );
   }
   if (leases.readWithLease === undefined) {
     const seen: { item?: TransportItem } = {};
     return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, undefined, seen).then(
       (entry) => {
-        if (entry !== undefined) return { entry };
+        if (entry !== undefined) return answer(entry);
         if (seen.item === undefined) {
-          return takePlaceholder(transport, memcachedKey, settings.lockTimeout).then((lease) => ({
-            entry,
-            lease,
-          }));
+          return takePlaceholder(transport, memcachedKey, settings.lockTimeout).then((lease) =>
+            answer(entry, lease),
+          );
         }
-        return isPlaceholder(seen.item) ? { entry, lease: HELD } : { entry };
+        return answer(entry, isPlaceholder(seen.item) ? HELD : undefined);
       },
     );
   }
@@ -665,10 +677,11 @@ function readForGetOrSet(
       lease = taken;
       return item;
     });
-  return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, fetch).then((entry) => ({
-    entry,
-    lease,
-  }));
+  return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, fetch).then((entry) =>
+    answer(entry, lease),
+  );
 }
+
+const asOutcome = (entry: ReadOutcome['entry'], lease?: LeaseOutcome): ReadOutcome => ({ entry, lease });
 
 const HELD: LeaseOutcome = { status: 'held' };

@@ -251,18 +251,19 @@ export function parseKeyList(bytes: Uint8Array): string[] {
   return [...new Set(text.split(' ').filter(isMemcachedKey))];
 }
 
-function decodeBody(kind: number, body: Uint8Array): unknown {
+/** The value of an entry whose body starts at `start` in `bytes` (JSON, the common kind, is read in place). */
+function decodeBody(kind: number, bytes: Buffer, start: number): unknown {
   switch (kind) {
     case Kind.JSON:
-      return decodeValue(body, 'json');
+      return decodeValue(bytes, 'json', start);
     case Kind.V8:
-      return decodeValue(body, 'v8');
+      return decodeValue(bytes, 'v8', start);
     case Kind.BYTES:
-      return new Uint8Array(body);
+      return new Uint8Array(bytes.subarray(start));
     case Kind.KEY_LIST:
-      return parseKeyList(body);
+      return parseKeyList(bytes.subarray(start));
     default:
-      return utf8.decode(body);
+      return utf8.decode(bytes.subarray(start));
   }
 }
 
@@ -276,26 +277,30 @@ export function decodeEntry(item: TransportItem, raw: boolean): DecodedEntry | u
   if ((flags & MARK_MASK) >>> 0 !== MARK) return raw ? { value: utf8.decode(bytes), stamps: [] } : undefined;
   const kind = flags & 0xff;
   if (!raw && kind !== Kind.JSON && kind !== Kind.V8) return undefined;
-  let body = bytes;
+  // The headers are read at offsets in one view of the item's bytes, not sliced off one by one.
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  let start = 0;
   let stamps: readonly TokenStamp[] = NO_STAMPS;
   let freshness: Freshness | undefined;
   if (flags & FRESH_BIT) {
-    freshness = readFreshness(Buffer.from(body.buffer, body.byteOffset, body.length));
+    freshness = readFreshness(buffer, start);
     if (freshness === undefined) return undefined;
-    body = body.subarray(FRESHNESS_HEADER_LENGTH);
+    start += FRESHNESS_HEADER_LENGTH;
   }
   if (flags & DEPS_BIT) {
-    const decoded = decodeStamps(Buffer.from(body.buffer, body.byteOffset, body.length));
+    const decoded = decodeStamps(start === 0 ? buffer : buffer.subarray(start));
     if (decoded === undefined) return undefined;
     stamps = decoded.stamps;
-    body = body.subarray(decoded.bodyStart);
+    start += decoded.bodyStart;
   }
+  let value: unknown;
   if (flags & COMPRESSED_BIT) {
-    const inflated = decompress(body);
+    const inflated = decompress(buffer.subarray(start));
     if (inflated === undefined) return undefined;
-    body = inflated;
+    value = decodeBody(kind, Buffer.from(inflated.buffer, inflated.byteOffset, inflated.length), 0);
+  } else {
+    value = decodeBody(kind, buffer, start);
   }
-  const value = decodeBody(kind, body);
   if (value === NOT_DECODED) return undefined;
   return freshness === undefined ? { value, stamps } : { value, stamps, freshness };
 }

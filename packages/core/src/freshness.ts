@@ -25,11 +25,14 @@ export function writeFreshness(target: Buffer, offset: number, { freshUntil, com
 }
 
 /** Undefined when the bytes are too short to hold a header (a truncated or foreign item). */
-export function readFreshness(bytes: Buffer): Freshness | undefined {
-  if (bytes.length < FRESHNESS_HEADER_LENGTH) return undefined;
-  const until = bytes.readDoubleBE(0);
+export function readFreshness(bytes: Buffer, offset = 0): Freshness | undefined {
+  if (bytes.length - offset < FRESHNESS_HEADER_LENGTH) return undefined;
+  const until = bytes.readDoubleBE(offset);
   if (!Number.isFinite(until) || until < 0) return undefined;
-  return { freshUntil: until === 0 ? Number.POSITIVE_INFINITY : until, computeMs: bytes.readUInt32BE(8) };
+  return {
+    freshUntil: until === 0 ? Number.POSITIVE_INFINITY : until,
+    computeMs: bytes.readUInt32BE(offset + 8),
+  };
 }
 
 export function isFresh(freshness: Freshness | undefined, nowMs: number): boolean {

@@ -84,7 +84,7 @@ function checkDefaultLifetime(value: unknown, nowMs: number): number {
     );
   }
   try {
-    toExptime(value, nowMs);
+    toExptime(value, () => nowMs);
   } catch (error) {
     const reason =
       error instanceof Error ? error.message.replace(/^\[lovely-memcached\] /, '') : String(error);

@@ -73,35 +73,44 @@ export class ReadThrough {
     private readonly now: () => number,
   ) {}
 
-  getOrSet<T>(request: ReadThroughRequest<T>, outcome?: { hit?: boolean; stale?: boolean }): Promise<T> {
-    // A `then`, not an async function: a hit settles in as few microtask turns as the read itself.
-    return request.store.read().then(({ entry, lease }) => this.answer(request, entry, lease, outcome));
+  /**
+   * Reads the entry and answers from what it found, in the read's own turn (`read` hands its outcome straight
+   * to the answer: not an async function, no promise in between, so a hit settles in as few microtask turns as
+   * a `query`). The request is made only when a flight is needed: a fresh hit builds nothing more.
+   */
+  getOrSet<T>(
+    read: (answer: (entry: ReadOutcome['entry'], lease?: LeaseOutcome) => T | Promise<T>) => Promise<T>,
+    settings: ReadThroughSettings,
+    request: () => ReadThroughRequest<T>,
+    outcome?: { hit?: boolean; stale?: boolean },
+  ): Promise<T> {
+    return read((entry, lease) => this.answer(settings, request, entry, lease, outcome));
   }
 
   /** What a read found decides: the value at once, a refresh beside it, or a flight to wait for. */
   private answer<T>(
-    request: ReadThroughRequest<T>,
+    settings: ReadThroughSettings,
+    request: () => ReadThroughRequest<T>,
     entry: ReadOutcome['entry'],
     lease: LeaseOutcome | undefined,
     outcome: { hit?: boolean; stale?: boolean } | undefined,
   ): T | Promise<T> {
-    const { settings } = request;
     if (outcome !== undefined) {
       outcome.hit = entry !== undefined;
       outcome.stale = entry !== undefined && !isFresh(entry.freshness, this.now());
     }
-    if (entry === undefined) return this.flight(request, undefined, lease);
+    if (entry === undefined) return this.flight(request(), undefined, lease);
     const value = entry.value as T;
     const now = this.now();
     if (isFresh(entry.freshness, now)) {
       // A lease won with a fresh value: memcached's clock says its grace has begun; refresh as if stale.
       if (lease?.status === 'won' || shouldRefreshEarly(entry.freshness, now, settings.earlyRefresh)) {
-        this.background(this.flight(request, { value }, lease));
+        this.background(this.flight(request(), { value }, lease));
       }
       return value;
     }
     // Stale, within grace (memcached keeps the entry no longer than that): serve it, refresh once, anywhere.
-    const refresh = this.flight(request, { value }, lease);
+    const refresh = this.flight(request(), { value }, lease);
     if (settings.timeout === undefined) {
       this.background(refresh);
       return value;

@@ -99,11 +99,11 @@ export type Decoded = unknown | typeof NOT_DECODED;
 export { NOT_DECODED };
 
 /** Decodes bytes in the given encoding; bytes that do not decode give `NOT_DECODED`, never an exception. */
-export function decodeValue(bytes: Uint8Array, encoding: ValueEncoding): Decoded {
+export function decodeValue(bytes: Uint8Array, encoding: ValueEncoding, start = 0): Decoded {
   try {
-    if (encoding === 'json')
-      return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString());
-    return deserialize(bytes);
+    if (encoding === 'v8') return deserialize(start > 0 ? bytes.subarray(start) : bytes);
+    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    return JSON.parse(buffer.toString('utf8', start));
   } catch {
     return NOT_DECODED;
   }
