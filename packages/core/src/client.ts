@@ -501,8 +501,8 @@ export class MemcachedClient {
   private dependencyRecords(
     dependencies: readonly unknown[] | undefined,
     ns: Namespace,
-  ): DependencyRecords[] {
-    if (dependencies === undefined) return [];
+  ): readonly DependencyRecords[] {
+    if (dependencies === undefined) return NO_RECORDS;
     if (!Array.isArray(dependencies)) {
       throw new CacheError('ERR_INVALID_OPTION', '`dependencies` must be an array of keys', {
         context: { dependencies },
@@ -610,6 +610,7 @@ function stampsNamespace(resolved: ResolvedKey, raw: boolean, records: readonly 
 }
 
 const NO_STAMPS: Promise<TokenStamp[]> = Promise.resolve([]);
+const NO_RECORDS: readonly DependencyRecords[] = Object.freeze([]);
 /** A query without options allocates none (the hot path at concurrency 1). */
 const NO_QUERY_OPTIONS: QueryOptions<never> = Object.freeze({});
 

@@ -50,7 +50,9 @@ export function shouldRefreshEarly(
   beta: number,
   random: () => number = Math.random,
 ): boolean {
-  if (freshness === undefined || beta <= 0 || !Number.isFinite(freshness.freshUntil)) return false;
+  // A value computed in no measurable time is never refreshed early: the draw below would add nothing.
+  if (freshness === undefined || beta <= 0 || freshness.computeMs === 0) return false;
+  if (!Number.isFinite(freshness.freshUntil)) return false;
   // -ln(U) for U in (0, 1] is an exponential draw; 1 - Math.random() avoids ln(0).
   return nowMs + freshness.computeMs * beta * -Math.log(1 - random()) >= freshness.freshUntil;
 }
