@@ -3,27 +3,27 @@
  * run-to-run noise, measured the way that settles them:
  * - memcached (one thread) pinned to one core and this process to another (`taskset`, when there are two cores
  *   and it is installed), so the two never queue behind each other on one core;
- * - every round runs every subject of a comparison once (tinybench, rotated order), and the figure is the median
- *   of the per-round ratios (a drifting VM moves both sides of a round alike), with the quartiles beside it.
+ * - the two sides of a ratio alternate call by call, each call timed, and the ratio is of their median
+ *   latencies: interleaving whole 200 ms tinybench runs (measure.ts) left quartiles ±5 % apart on this VM.
  * Rows: a lone `query` and the memjs transport's own `get` against raw memjs (target ≥ 0.97×), and a `getOrSet`
  * hit against a `query` at concurrency 1 and 64 (target ≥ 0.9×).
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { buildPackages, readCommandLine } from './cli';
-import { compare, type Subject } from './measure';
+import type { Subject } from './measure';
 import { rawMemjs } from './peers';
 
-const usage = `Usage: pnpm --filter @lovely-memcached/bench pinned [rounds]
+const usage = `Usage: pnpm --filter @lovely-memcached/bench pinned [samples]
 
-Builds the packages, starts its own memcached pinned to one core (this process on another) and prints the
-median of per-round ratios over [rounds] interleaved rounds (default 40; about 2 s per round).
+Builds the packages, starts its own memcached pinned to one core (this process on another) and prints each
+ratio from [samples] calls of each side, alternated call by call (default 20000; about a minute in all).
 `;
 
 const { positionals } = readCommandLine(process.argv.slice(2), usage, [], 1);
-const rounds = Number(positionals[0] ?? 40);
-if (!Number.isInteger(rounds) || rounds < 3) {
-  process.stderr.write(`rounds must be a whole number ≥ 3, got ${positionals[0]}\n\n${usage}`);
+const samples = Number(positionals[0] ?? 20_000);
+if (!Number.isInteger(samples) || samples < 100) {
+  process.stderr.write(`samples must be a whole number ≥ 100, got ${positionals[0]}\n\n${usage}`);
   process.exit(2);
 }
 buildPackages();
@@ -54,16 +54,37 @@ const transport = memjsTransport()(server.servers);
 let n = 0;
 const next = () => n++ % KEYS;
 
-/** Median and quartiles of the per-round ratios of `subject` to `base` (the first subject). */
-async function ratios(subjects: [Subject, Subject], concurrency: number): Promise<string> {
-  const perRound: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const [base, subject] = await compare(subjects, concurrency, { rounds: 1 });
-    perRound.push((subject?.opsPerSecond ?? 0) / (base?.opsPerSecond ?? 1));
+/**
+ * The ratio of `subject`'s throughput to `base`'s (the first subject): the two alternate call by call (in
+ * alternating order), each call timed on its own, so drift of the VM (a neighbour, a frequency change) hits both
+ * alike; the ratio is of their median latencies, given for each fifth of the samples too, to show its spread.
+ */
+async function ratios([base, subject]: [Subject, Subject], concurrency: number): Promise<string> {
+  const run = (s: Subject) =>
+    concurrency === 1 ? s.op() : Promise.all(Array.from({ length: concurrency }, s.op));
+  const time = async (s: Subject) => {
+    const started = performance.now();
+    await run(s);
+    return performance.now() - started;
+  };
+  for (let i = 0; i < 2000; i++) await run(i % 2 ? base : subject); // warm up both
+  const baseTimes: number[] = [];
+  const subjectTimes: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    if (i % 2) {
+      baseTimes.push(await time(base));
+      subjectTimes.push(await time(subject));
+    } else {
+      subjectTimes.push(await time(subject));
+      baseTimes.push(await time(base));
+    }
   }
-  perRound.sort((a, b) => a - b);
-  const at = (q: number) => (perRound[Math.floor(q * (perRound.length - 1))] as number).toFixed(3);
-  return `${at(0.5)}× (quartiles ${at(0.25)}–${at(0.75)})`;
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] as number;
+  const ratio = (from: number, to: number) =>
+    median(baseTimes.slice(from, to)) / median(subjectTimes.slice(from, to));
+  const fifth = Math.floor(samples / 5);
+  const parts = Array.from({ length: 5 }, (_, i) => ratio(i * fifth, (i + 1) * fifth).toFixed(3));
+  return `${ratio(0, samples).toFixed(3)}× (fifths ${parts.join(' ')})`;
 }
 
 try {
@@ -81,9 +102,9 @@ try {
     op: () => client.getOrSet(`rt-${next()}`, () => VALUE, { lifetime: 3600 }),
   };
   const lines = [
-    `memcached -t 1 on a free loopback port; ${pinned ? 'memcached pinned to core 1, this process to core 0' : 'NOT pinned (one core, or no taskset)'}; ${rounds} rounds`,
+    `memcached -t 1 on a free loopback port; ${pinned ? 'memcached pinned to core 1, this process to core 0' : 'NOT pinned (one core, or no taskset)'}; ${samples} calls of each side`,
     '',
-    '| ratio | concurrency | median of per-round ratios | target |',
+    '| ratio | concurrency | ratio of median latencies | target |',
     '|---|---:|---:|---|',
     `| query / raw memjs get | 1 | ${await ratios([rawGet, query], 1)} | ≥ 0.97× |`,
     `| memjs transport get / raw memjs get | 1 | ${await ratios([rawGet, { name: 'transport get', op: () => transport.get(`bench-${next()}`) }], 1)} | |`,

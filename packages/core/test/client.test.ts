@@ -168,6 +168,29 @@ describe('batching', () => {
     expect(calls.map((c) => c.method)).toEqual(['get']);
   });
 
+  it('after a lone read, sends the next lone read at once; a burst after it goes back to one multi-get', async () => {
+    const { client, calls } = setup();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => client.set(i, i)));
+    expect(await client.query(1)).toBe(1); // a batch of one: the client now reads like a lone caller
+    calls.length = 0;
+    const lone = client.query(2);
+    // Already on its way when query() returns, before any microtask turn (the batch would still be waiting).
+    expect(calls.map((c) => c.method)).toEqual(['get']);
+    expect(await lone).toBe(2);
+    calls.length = 0;
+    // The first of a burst still leaves alone; the rest of its turn is one multi-get.
+    const burst = Array.from({ length: 10 }, (_, i) => client.query(i));
+    expect(await Promise.all(burst)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(calls.map((c) => [c.method, c.keys?.length ?? 1])).toEqual([
+      ['get', 1],
+      ['getMulti', 9],
+    ]);
+    calls.length = 0;
+    // That burst was larger than one: the next one waits for its turn to end, and is one multi-get again.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => client.query(i)));
+    expect(calls.map((c) => c.method)).toEqual(['getMulti']);
+  });
+
   it('checks the dependency tokens of concurrent queries in one more multi-get', async () => {
     const memory = memoryTransport();
     const writer = setup(memory).client;
