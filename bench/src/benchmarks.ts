@@ -10,8 +10,9 @@ import { MemcachedClient } from '@lovely-memcached/core';
 import { startMemcached, TestMemcachedClient } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { memoryTransport } from '@lovely-memcached/transport-memory';
-import { compare, type Measured, timeOnce } from './measure';
+import { alternate, compare, type Measured, timeOnce } from './measure';
 import { memcacheClient, memcached3rdEden, rawMemjs } from './peers';
+import { pinApart } from './pin';
 import { measureReadThrough } from './read-through';
 import { markdown, type Row, svgChart } from './report';
 
@@ -55,6 +56,7 @@ function plainRow(group: string, m: Measured) {
 export async function runBenchmarks({ quick, results }: BenchmarkOptions): Promise<void> {
   const rounds = quick ? 2 : 7;
   const server = await startMemcached({ args: ['-t', '1', '-m', '256'] });
+  const unpin = pinApart(server.pid);
   const address = server.servers[0] as string;
   const raw = rawMemjs(address);
   const eden = memcached3rdEden(address);
@@ -92,16 +94,34 @@ export async function runBenchmarks({ quick, results }: BenchmarkOptions): Promi
         { rounds },
       );
       const baseGet = byName(gets, 'raw memjs get');
-      const queryTarget =
-        concurrency === 1
-          ? { text: '≥ 0.97× raw memjs', met: (r: number) => r >= 0.97 }
-          : { text: '≥ 2× raw memjs (batched)', met: (r: number) => r >= 2 };
-      ratioRow(
-        'query vs raw memjs get',
-        byName(gets, 'MemcachedClient.query (memjs transport)'),
-        baseGet,
-        queryTarget,
-      );
+      const queryRow = byName(gets, 'MemcachedClient.query (memjs transport)');
+      if (concurrency === 1) {
+        // A few percent decide this target: measured again call by call (measure.ts, `alternate`).
+        ratioRow('query vs raw memjs get', queryRow, baseGet);
+        const { ratio, fifths } = await alternate(
+          [
+            { name: 'raw memjs get', op: () => raw.get(nextKey()) },
+            { name: 'query', op: () => client.query(nextKey()) },
+          ],
+          1,
+          quick ? 2000 : 20_000,
+        );
+        rows.push({
+          group: 'query vs raw memjs get',
+          subject: `call by call: fifths ${fifths.map((r) => r.toFixed(2)).join(' ')}`,
+          concurrency: 1,
+          value: queryRow.opsPerSecond,
+          unit: 'ops/s',
+          ratio,
+          target: '≥ 0.97× raw memjs',
+          met: ratio >= 0.97,
+        });
+      } else {
+        ratioRow('query vs raw memjs get', queryRow, baseGet, {
+          text: '≥ 2× raw memjs (batched)',
+          met: (r) => r >= 2,
+        });
+      }
       ratioRow('peers: get', byName(gets, 'memcached (3rd-Eden) get'), baseGet);
       ratioRow('peers: get', byName(gets, 'memcache-client get'), baseGet);
 
@@ -286,6 +306,7 @@ export async function runBenchmarks({ quick, results }: BenchmarkOptions): Promi
     for (const m of testOps) plainRow('TestMemcachedClient (users’ unit tests)', m);
 
     log('read-through: a cold stampede over 4 processes beside bentocache (Redis L2), p99 during a refresh');
+    unpin?.(); // the stampede's processes and servers spread over every core, as in production
     const { stampedes, grace } = await measureReadThrough();
     for (const stampede of stampedes) {
       rows.push({
@@ -315,7 +336,7 @@ export async function runBenchmarks({ quick, results }: BenchmarkOptions): Promi
     });
 
     const version = (await client.getStatistics())[0]?.[1].version ?? '?';
-    const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, memcached ${version} (-t 1, loopback), ${new Date().toISOString().slice(0, 10)}`;
+    const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, memcached ${version} (-t 1, loopback${unpin === undefined ? '' : '; memcached and the client pinned to a core each, but for the stampede'}), ${new Date().toISOString().slice(0, 10)}`;
     mkdirSync(results, { recursive: true });
     const table = markdown(rows, machine);
     writeFileSync(join(results, 'results.md'), `# Benchmark results\n\n${table}`);

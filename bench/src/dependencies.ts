@@ -11,6 +11,7 @@ import { MemcachedClient } from '@lovely-memcached/core';
 import { startMemcached } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { compare, type Measured, timeOnce } from './measure';
+import { pinApart } from './pin';
 
 const VALUE = 'v'.repeat(100);
 const KEYS = 1000;
@@ -28,6 +29,7 @@ const byName = (measured: Measured[], name: string) => measured.find((m) => m.na
 export async function measureDependencies({ quick = false } = {}): Promise<DependencyRow[]> {
   const rounds = quick ? 3 : 7;
   const server = await startMemcached({ args: ['-t', '1', '-m', '512'] });
+  const unpin = pinApart(server.pid);
   const client = new MemcachedClient({ transport: memjsTransport(), servers: server.servers });
   const rows: DependencyRow[] = [];
   let n = 0;
@@ -137,6 +139,7 @@ export async function measureDependencies({ quick = false } = {}): Promise<Depen
       met: invalidateMs / setsMs <= 0.5,
     });
   } finally {
+    unpin?.();
     await client.close();
     await server.stop();
   }

@@ -72,3 +72,42 @@ export async function timeOnce(
   }
   return median(times);
 }
+
+/**
+ * The throughput ratio of `subject` to `base` for a small difference: the two alternate call by call (in
+ * alternating order), each call timed on its own, so drift of the VM (a neighbour, a frequency change) hits both
+ * alike; the ratio is of their median latencies, and of each fifth of the samples, to show its spread.
+ * (Interleaving whole 200 ms runs, as `compare` does, left the per-round ratios' quartiles ±5 % apart here.)
+ */
+export async function alternate(
+  [base, subject]: readonly [Subject, Subject],
+  concurrency: number,
+  samples: number,
+): Promise<{ ratio: number; fifths: number[] }> {
+  const run = (s: Subject) =>
+    concurrency === 1 ? s.op() : Promise.all(Array.from({ length: concurrency }, s.op));
+  const time = async (s: Subject) => {
+    const started = performance.now();
+    await run(s);
+    return performance.now() - started;
+  };
+  for (let i = 0; i < Math.min(2000, samples); i++) await run(i % 2 ? base : subject); // warm up both
+  const baseTimes: number[] = [];
+  const subjectTimes: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    if (i % 2) {
+      baseTimes.push(await time(base));
+      subjectTimes.push(await time(subject));
+    } else {
+      subjectTimes.push(await time(subject));
+      baseTimes.push(await time(base));
+    }
+  }
+  const ratio = (from: number, to: number) =>
+    median(baseTimes.slice(from, to)) / median(subjectTimes.slice(from, to));
+  const fifth = Math.floor(samples / 5);
+  return {
+    ratio: ratio(0, samples),
+    fifths: Array.from({ length: 5 }, (_, i) => ratio(i * fifth, (i + 1) * fifth)),
+  };
+}

@@ -8,11 +8,10 @@
  * Rows: a lone `query` and the memjs transport's own `get` against raw memjs (target ≥ 0.97×), and a `getOrSet`
  * hit against a `query` at concurrency 1 and 64 (target ≥ 0.9×).
  */
-import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import { buildPackages, readCommandLine } from './cli';
-import type { Subject } from './measure';
+import { alternate, type Subject } from './measure';
 import { rawMemjs } from './peers';
+import { pinApart } from './pin';
 
 const usage = `Usage: pnpm --filter @lovely-memcached/bench pinned [samples]
 
@@ -32,21 +31,10 @@ const { MemcachedClient } = await import('@lovely-memcached/core');
 const { startMemcached } = await import('@lovely-memcached/testing');
 const { memjsTransport } = await import('@lovely-memcached/transport-memjs');
 
-/** Pins every thread of `pid` to `core`; false when it cannot (one core, or no taskset). */
-function pin(pid: number, core: number): boolean {
-  if (cpus().length < 2) return false;
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const VALUE = 'v'.repeat(100);
 const KEYS = 1000;
 const server = await startMemcached({ args: ['-t', '1', '-m', '256'] });
-const pinned = pin(server.pid, 1) && pin(process.pid, 0);
+const pinned = pinApart(server.pid) !== undefined;
 const address = server.servers[0] as string;
 const raw = rawMemjs(address);
 const client = new MemcachedClient({ transport: memjsTransport(), servers: server.servers });
@@ -54,37 +42,10 @@ const transport = memjsTransport()(server.servers);
 let n = 0;
 const next = () => n++ % KEYS;
 
-/**
- * The ratio of `subject`'s throughput to `base`'s (the first subject): the two alternate call by call (in
- * alternating order), each call timed on its own, so drift of the VM (a neighbour, a frequency change) hits both
- * alike; the ratio is of their median latencies, given for each fifth of the samples too, to show its spread.
- */
-async function ratios([base, subject]: [Subject, Subject], concurrency: number): Promise<string> {
-  const run = (s: Subject) =>
-    concurrency === 1 ? s.op() : Promise.all(Array.from({ length: concurrency }, s.op));
-  const time = async (s: Subject) => {
-    const started = performance.now();
-    await run(s);
-    return performance.now() - started;
-  };
-  for (let i = 0; i < 2000; i++) await run(i % 2 ? base : subject); // warm up both
-  const baseTimes: number[] = [];
-  const subjectTimes: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    if (i % 2) {
-      baseTimes.push(await time(base));
-      subjectTimes.push(await time(subject));
-    } else {
-      subjectTimes.push(await time(subject));
-      baseTimes.push(await time(base));
-    }
-  }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] as number;
-  const ratio = (from: number, to: number) =>
-    median(baseTimes.slice(from, to)) / median(subjectTimes.slice(from, to));
-  const fifth = Math.floor(samples / 5);
-  const parts = Array.from({ length: 5 }, (_, i) => ratio(i * fifth, (i + 1) * fifth).toFixed(3));
-  return `${ratio(0, samples).toFixed(3)}× (fifths ${parts.join(' ')})`;
+/** The ratio (alternate() in measure.ts) with each fifth of the samples beside it, to show its spread. */
+async function ratios(subjects: [Subject, Subject], concurrency: number): Promise<string> {
+  const { ratio, fifths } = await alternate(subjects, concurrency, samples);
+  return `${ratio.toFixed(3)}× (fifths ${fifths.map((r) => r.toFixed(3)).join(' ')})`;
 }
 
 try {
