@@ -42,6 +42,7 @@ import {
   type Factory,
   type ReadOutcome,
   ReadThrough,
+  type ReadThroughCall,
   type ReadThroughRequest,
   type ReadThroughSettings,
 } from './read-through';
@@ -239,15 +240,31 @@ export class MemcachedClient {
     const context = channel.hasSubscribers
       ? this.traceContext('getOrSet', key, resolved.ns, resolved.memcachedKey)
       : undefined;
-    const read = (answer: Parameters<typeof readForGetOrSet<T>>[4]) =>
-      readForGetOrSet(connection, resolved, raw, settings, answer);
-    // Made when a flight starts (a miss or a refresh), not for every hit.
-    const request = (): ReadThroughRequest<T> => ({
+    const call = new GetOrSetCall(
+      connection,
+      resolved,
+      raw,
+      settings,
+      factory,
+      exptime,
+      records,
+      namespaced,
+      context,
+      this.flightRequest,
+    );
+    if (context === undefined) return call.run();
+    return withoutResult(channel, context, () => call.run());
+  }
+
+  /** The request of a `getOrSet` flight (a miss or a refresh): how it reads again, and how it writes. */
+  private readonly flightRequest = <T>(call: GetOrSetCall<T>): ReadThroughRequest<T> => {
+    const { connection, resolved, raw, settings, factory, exptime, records, namespaced } = call;
+    return {
       memcachedKey: resolved.memcachedKey,
       factory,
       settings,
       store: {
-        read: () => readForGetOrSet(connection, resolved, raw, settings, asOutcome),
+        read: () => readForGetOrSet(connection, resolved, raw, settings, OUTCOME),
         prepare: async () => {
           const stamps = await this.takeStamps(resolved, records, namespaced);
           return (value, freshness) =>
@@ -255,11 +272,8 @@ export class MemcachedClient {
         },
         reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
       },
-    });
-    const { readThrough } = connection;
-    if (context === undefined) return readThrough.getOrSet(read, settings, request);
-    return withoutResult(channel, context, () => readThrough.getOrSet(read, settings, request, context));
-  }
+    };
+  };
 
   /**
    * The current token of the namespace (when the entry carries it) and of each dependency, created where
@@ -640,26 +654,26 @@ function readForGetOrSet<R>(
   raw: boolean,
   settings: ReadThroughSettings & { storeSeconds: number },
   /** Given the outcome in the turn the entry is read: a hit costs no promise more than a `query`. */
-  answer: (entry: ReadOutcome['entry'], lease?: LeaseOutcome) => R | PromiseLike<R>,
+  reader: OutcomeReader<R>,
 ): Promise<R> {
   const { reads, dependencies, leases, leasedReads, transport } = connection;
   const { memcachedKey, namespaceTokenKey } = resolved;
   if (raw) {
     return readLiveEntry(reads, dependencies, memcachedKey, raw, namespaceTokenKey).then((entry) =>
-      answer(entry),
+      reader.answer(entry),
     );
   }
   if (leases.readWithLease === undefined) {
     const seen: { item?: TransportItem } = {};
     return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, undefined, seen).then(
       (entry) => {
-        if (entry !== undefined) return answer(entry);
+        if (entry !== undefined) return reader.answer(entry);
         if (seen.item === undefined) {
           return takePlaceholder(transport, memcachedKey, settings.lockTimeout).then((lease) =>
-            answer(entry, lease),
+            reader.answer(entry, lease),
           );
         }
-        return answer(entry, isPlaceholder(seen.item) ? HELD : undefined);
+        return reader.answer(entry, isPlaceholder(seen.item) ? HELD : undefined);
       },
     );
   }
@@ -679,10 +693,47 @@ function readForGetOrSet<R>(
       return item;
     });
   return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, fetch).then((entry) =>
-    answer(entry, lease),
+    reader.answer(entry, lease),
   );
 }
 
-const asOutcome = (entry: ReadOutcome['entry'], lease?: LeaseOutcome): ReadOutcome => ({ entry, lease });
+/** Told what a `getOrSet` read found, in the turn it was read. */
+interface OutcomeReader<R> {
+  answer(entry: ReadOutcome['entry'], lease?: LeaseOutcome): R | PromiseLike<R>;
+}
+
+/** The read of a flight's polls: the outcome itself. */
+const OUTCOME: OutcomeReader<ReadOutcome> = { answer: (entry, lease) => ({ entry, lease }) };
+
+/**
+ * One `getOrSet` call, in one object: most calls are hits, which need its read and its answer, not the closures
+ * and request object a flight needs (those are made by `request()`, on a miss or a refresh).
+ */
+class GetOrSetCall<T> implements ReadThroughCall<T>, OutcomeReader<T> {
+  constructor(
+    readonly connection: Connection,
+    readonly resolved: ResolvedKey,
+    readonly raw: boolean,
+    readonly settings: ReadThroughSettings & { storeSeconds: number },
+    readonly factory: Factory<T>,
+    readonly exptime: number,
+    readonly records: readonly DependencyRecords[],
+    readonly namespaced: boolean,
+    private readonly context: OperationContext | undefined,
+    private readonly makeRequest: <V>(call: GetOrSetCall<V>) => ReadThroughRequest<V>,
+  ) {}
+
+  run(): Promise<T> {
+    return readForGetOrSet(this.connection, this.resolved, this.raw, this.settings, this);
+  }
+
+  answer(entry: ReadOutcome['entry'], lease?: LeaseOutcome): T | Promise<T> {
+    return this.connection.readThrough.answer(this, entry, lease, this.context);
+  }
+
+  request(): ReadThroughRequest<T> {
+    return this.makeRequest(this);
+  }
+}
 
 const HELD: LeaseOutcome = { status: 'held' };

@@ -61,6 +61,12 @@ export interface ReadThroughRequest<T> {
   store: ReadThroughStore;
 }
 
+/** One `getOrSet` call as `ReadThrough.answer` sees it: its settings, and its request, made only for a flight. */
+export interface ReadThroughCall<T> {
+  readonly settings: ReadThroughSettings;
+  request(): ReadThroughRequest<T>;
+}
+
 /** First wait between polls for another process's value; it grows by half each time up to the cap. */
 const FIRST_POLL_MS = 10;
 const MAX_POLL_MS = 100;
@@ -74,43 +80,33 @@ export class ReadThrough {
   ) {}
 
   /**
-   * Reads the entry and answers from what it found, in the read's own turn (`read` hands its outcome straight
-   * to the answer: not an async function, no promise in between, so a hit settles in as few microtask turns as
-   * a `query`). The request is made only when a flight is needed: a fresh hit builds nothing more.
+   * What a read found decides: the value at once, a refresh beside it, or a flight to wait for. The client calls
+   * it in the read's own turn (not an async function, no promise in between: a hit settles in as few microtask
+   * turns as a `query`); the call's request is made only when a flight is needed.
    */
-  getOrSet<T>(
-    read: (answer: (entry: ReadOutcome['entry'], lease?: LeaseOutcome) => T | Promise<T>) => Promise<T>,
-    settings: ReadThroughSettings,
-    request: () => ReadThroughRequest<T>,
-    outcome?: { hit?: boolean; stale?: boolean },
-  ): Promise<T> {
-    return read((entry, lease) => this.answer(settings, request, entry, lease, outcome));
-  }
-
-  /** What a read found decides: the value at once, a refresh beside it, or a flight to wait for. */
-  private answer<T>(
-    settings: ReadThroughSettings,
-    request: () => ReadThroughRequest<T>,
+  answer<T>(
+    call: ReadThroughCall<T>,
     entry: ReadOutcome['entry'],
     lease: LeaseOutcome | undefined,
     outcome: { hit?: boolean; stale?: boolean } | undefined,
   ): T | Promise<T> {
+    const { settings } = call;
     if (outcome !== undefined) {
       outcome.hit = entry !== undefined;
       outcome.stale = entry !== undefined && !isFresh(entry.freshness, this.now());
     }
-    if (entry === undefined) return this.flight(request(), undefined, lease);
+    if (entry === undefined) return this.flight(call.request(), undefined, lease);
     const value = entry.value as T;
     const now = this.now();
     if (isFresh(entry.freshness, now)) {
       // A lease won with a fresh value: memcached's clock says its grace has begun; refresh as if stale.
       if (lease?.status === 'won' || shouldRefreshEarly(entry.freshness, now, settings.earlyRefresh)) {
-        this.background(this.flight(request(), { value }, lease));
+        this.background(this.flight(call.request(), { value }, lease));
       }
       return value;
     }
     // Stale, within grace (memcached keeps the entry no longer than that): serve it, refresh once, anywhere.
-    const refresh = this.flight(request(), { value }, lease);
+    const refresh = this.flight(call.request(), { value }, lease);
     if (settings.timeout === undefined) {
       this.background(refresh);
       return value;
