@@ -16,6 +16,7 @@
  * guarantee: an index lost to eviction only leaves dead entries to expire.
  */
 import { randomUUID } from 'node:crypto';
+import { asBuffer } from './bytes';
 import { appendChunked, readChunks } from './chunked-record';
 import { entryStamps, flagsOf, Kind, parseKeyList, type TokenStamp } from './entry-format';
 import { hashedKey, type Namespace } from './key';
@@ -30,9 +31,7 @@ const MAX_TOKEN_HINTS = 10_000;
 
 /** A token as text: they are ASCII (UUIDs), so latin1 decoding is exact and cheapest. */
 export function tokenText(item: TransportItem | undefined): string | undefined {
-  return item === undefined
-    ? undefined
-    : Buffer.from(item.value.buffer, item.value.byteOffset, item.value.length).toString('latin1');
+  return item === undefined ? undefined : asBuffer(item.value).toString('latin1');
 }
 
 /**

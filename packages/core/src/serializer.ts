@@ -8,6 +8,7 @@
  * round-trips them and, unlike pickle-style formats, can never run code when read.
  */
 import { deserialize, serialize } from 'node:v8';
+import { asBuffer } from './bytes';
 import { InvalidValueError } from './errors';
 
 export type ValueEncoding = 'json' | 'v8';
@@ -102,8 +103,7 @@ export { NOT_DECODED };
 export function decodeValue(bytes: Uint8Array, encoding: ValueEncoding, start = 0): Decoded {
   try {
     if (encoding === 'v8') return deserialize(start > 0 ? bytes.subarray(start) : bytes);
-    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    return JSON.parse(buffer.toString('utf8', start));
+    return JSON.parse(asBuffer(bytes).toString('utf8', start));
   } catch {
     return NOT_DECODED;
   }
