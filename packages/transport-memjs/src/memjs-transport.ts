@@ -98,7 +98,7 @@ function storeStatus(response: Response): StoreStatus {
 
 function toItem(response: Response): TransportItem {
   return {
-    value: response.val,
+    value: response.value(),
     flags: response.flags(),
     cas: response.cas(),
   };
@@ -273,7 +273,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
               'incr',
               key,
               (opaque) => incrementRequest(key, amount, opaque),
-              (r) => (r.status === Status.OK ? r.val.readBigUInt64BE(0) : undefined),
+              (r) => (r.status === Status.OK ? r.value().readBigUInt64BE(0) : undefined),
               undefined,
             );
           });
@@ -315,7 +315,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
                   resolve({ server: address, weight: pool.weights[index] ?? 1, stats });
                   return true;
                 }
-                stats[response.key()] = response.val.toString();
+                stats[response.key()] = response.value().toString();
                 return false;
               };
             },

@@ -58,7 +58,7 @@ export class Response {
   }
 
   /** The body past the extras and the key (a view on the received bytes, not a copy). */
-  get val(): Buffer {
+  value(): Buffer {
     const from = this.start + 24 + this.extrasLength + this.keyLength;
     return this.data.subarray(from, this.start + this.length);
   }
