@@ -1,5 +1,5 @@
 /**
- * `pnpm --filter @lovely-memcached/bench pinned [rounds]`: the ratios whose targets sit within this VM's
+ * `pnpm --filter @lovely-memcached/bench pinned [samples]`: the ratios whose targets sit within this VM's
  * run-to-run noise, measured the way that settles them:
  * - memcached (one thread) pinned to one core and this process to another (`taskset`, when there are two cores
  *   and it is installed), so the two never queue behind each other on one core;
