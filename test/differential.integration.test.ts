@@ -48,6 +48,9 @@ const key = fc.integer({ min: 0, max: 2 });
 // (gone on both); for 5 s: 2.5 + δ < 4, 5 + δ ≥ 5. Safe while the steps between a store and a read take under a
 // second. Sequences without pauses keep 5 s, surely alive throughout.
 const PAUSE_MS = 2500;
+// The transports' deadline: these tests compare what memcached does, not how a late reply degrades (a miss
+// after the default 500 ms, seen once under a full CI run as an `incr` that found nothing).
+const DEADLINE_MS = 10_000;
 const exptime = ({ wire, withPauses }: Draw) => {
   const lifetimes = withPauses ? [0, 2, 5] : [0, 5];
   return fc.constantFrom(...(wire ? [...lifetimes, -1] : lifetimes));
@@ -190,7 +193,7 @@ describe('memory transport vs real memcached', () => {
   let real: Transport;
   beforeAll(async () => {
     server = await startMemcached();
-    real = memjsTransport()(server.servers);
+    real = memjsTransport({ timeout: DEADLINE_MS })(server.servers);
   });
   afterAll(async () => {
     await real.close();
@@ -235,8 +238,8 @@ describe.each([
   let meta: Transport;
   beforeAll(async () => {
     server = await startMemcached();
-    memjs = memjsTransport()(server.servers);
-    meta = metaTransport(options)(server.servers);
+    memjs = memjsTransport({ timeout: DEADLINE_MS })(server.servers);
+    meta = metaTransport({ ...options, timeout: DEADLINE_MS })(server.servers);
   });
   afterAll(async () => {
     await Promise.all([memjs.close(), meta.close()]);
