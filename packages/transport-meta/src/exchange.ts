@@ -86,11 +86,6 @@ export function exchangeWith<T>(
   });
 }
 
-/** A value as a Buffer view on the same memory (Buffer.from(uint8array) would copy). */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /** A storage request: its command line, then the value and CRLF, in one buffer (one write). */
 export function withValue(line: string, value: Uint8Array): Buffer {
   const bytes = Buffer.allocUnsafe(line.length + value.length + 2);
