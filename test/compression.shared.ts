@@ -113,5 +113,24 @@ export function describeCompression(
       await client.close();
       await env.teardown();
     });
+
+    it('takes an equal custom codec made again for a second client, each reading what the other wrote', async () => {
+      const env = await setup();
+      // A codec factory called once per client: the same id and functions, a new object (and closures) each time.
+      const gzip = (): Codec => ({
+        id: 78,
+        compress: (bytes) => zlib.gzipSync(bytes),
+        decompress: (bytes, maxLength) => zlib.gunzipSync(bytes, { maxOutputLength: maxLength }),
+      });
+      const a = new MemcachedClient({ ...env, compression: { threshold: 0, codec: gzip() } });
+      const b = new MemcachedClient({ ...env, compression: { threshold: 0, codec: gzip() } });
+      const value = { text: page(4096) };
+      await a.set('from-a', value);
+      await b.set('from-b', value);
+      expect(await b.query('from-a')).toEqual(value);
+      expect(await a.query('from-b')).toEqual(value);
+      await Promise.all([a.close(), b.close()]);
+      await env.teardown();
+    });
   });
 }

@@ -132,13 +132,35 @@ function codecOf(codec: CodecName | Codec): Codec {
     );
   }
   const existing = readable.get(codec.id);
-  if (existing !== undefined && existing !== codec) {
-    throw new CacheError('ERR_INVALID_OPTION', `another codec already uses id ${codec.id}: pick another id`, {
-      context: { option: 'compression.codec', value: codec.id },
-    });
+  if (existing === undefined) readable.set(codec.id, codec);
+  else if (!sameCodec(existing, codec)) {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `another codec already uses id ${codec.id} in this process, with other compress/decompress functions: entries are read by their codec id alone, so pick another id (or give every client the same codec)`,
+      { context: { option: 'compression.codec', value: codec.id } },
+    );
   }
-  readable.set(codec.id, codec);
   return codec;
+}
+
+/**
+ * Whether a codec given for an id already in use is the same codec. Entries are decoded by their codec id alone,
+ * through one process-wide table (a reader need not be the client that wrote), so two codecs that decode
+ * differently under one id cannot both be served: that is refused. But a codec is often made again for each
+ * client (`compression: { codec: gzip() }`): a new object, even new closures, doing the same thing. So it is the
+ * same codec when its compress and decompress are the same functions or have the same source text. (Source text
+ * cannot see what a closure captured: two codecs of one factory that differ only in a captured setting count as
+ * the same, and the first one given keeps decoding. Functions whose text says nothing, native or bound, must be
+ * the very same function.) The first codec registered for an id stays the one that decodes it.
+ */
+function sameCodec(a: Codec, b: Codec): boolean {
+  return a === b || (sameFunction(a.compress, b.compress) && sameFunction(a.decompress, b.decompress));
+}
+
+function sameFunction(a: Codec['compress'] | Codec['decompress'], b: typeof a): boolean {
+  if (a === b) return true;
+  const source = Function.prototype.toString.call(a);
+  return !source.includes('[native code]') && source === Function.prototype.toString.call(b);
 }
 
 /** `[id][compressed bytes]`, or undefined when compressing does not make it smaller. */
