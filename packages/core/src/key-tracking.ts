@@ -10,12 +10,17 @@
  * Records would grow with every `set`; they are compacted (duplicates and dead entries dropped) with CAS, so a
  * compaction never erases a line appended while it ran, and a record that stays full rolls over to its next
  * chunk (chunked-record.ts), so no live key is lost at the item size limit.
+ *
+ * Unreachable is not absent: an entry whose server (or one of whose dependency tokens' servers) the transport
+ * reports unreachable is neither listed by `keys()` nor taken for dead, so no compaction drops its line while
+ * the outage lasts. Without the transport's `reachable` nothing can be told apart, and compaction only drops
+ * duplicate lines.
  */
 
 import { appendOrCreate } from './append-record';
 import { appendChunked, chunkKey, readChunks } from './chunked-record';
 import { withCurrentTokens } from './dependencies';
-import { flagsOf, Kind } from './entry-format';
+import { entryStamps, flagsOf, Kind } from './entry-format';
 import { decodeKey, isMemcachedKey, type Key, type Namespace } from './key';
 import type { ReadBatcher } from './read-batcher';
 import type { Transport, TransportItem } from './transport';
@@ -156,10 +161,7 @@ export class KeyTracker {
       for (const line of latestLines(lines).values())
         if (line.ns === ns) candidates.set(line.memcachedKey, line);
     }
-    // Live: present, and every dependency token current (what `query` would serve).
-    const present = await this.reads.getMany([...candidates.keys()]);
-    const live = await withCurrentTokens(this.reads, present);
-    const dead = new Set([...candidates.keys()].filter((key) => !live.has(key)));
+    const { live, dead } = await this.liveness([...candidates.keys()]);
 
     await Promise.all([
       ...records
@@ -179,10 +181,34 @@ export class KeyTracker {
   }
 
   /**
-   * Rewrites a record chunk without duplicate and dead lines, only if nobody appended meanwhile (CAS).
-   * With `dead` undefined, every entry in the chunk is checked for liveness first.
+   * Live: present, and every dependency token current (what `query` would serve). Dead: known gone, that is not
+   * live although the entry's server, and the servers of the tokens it carries, were reachable before and after
+   * it was read. Whatever is neither (an outage) is left alone: not listed, and not dropped from any record.
    */
-  /** One compaction of a chunk at a time in this client: concurrent writes that found it full share it. */
+  private async liveness(keys: readonly string[]): Promise<{ live: Set<string>; dead: Set<string> }> {
+    const { reachable } = this.transport;
+    const unreachable = (key: string) => reachable?.call(this.transport, key) === false;
+    const unreachableBefore = new Set(keys.filter(unreachable));
+    const present = await this.reads.getMany(keys);
+    const live = await withCurrentTokens(this.reads, present);
+    const dead = new Set<string>();
+    // Without `reachable`, a miss may be a server that could not be read: nothing is known dead.
+    if (reachable === undefined) return { live, dead };
+    for (const key of keys) {
+      if (live.has(key) || unreachableBefore.has(key) || unreachable(key)) continue;
+      const item = present.get(key);
+      const stamps = item === undefined ? undefined : entryStamps(item);
+      if (stamps?.some(([tokenKey]) => unreachable(tokenKey))) continue;
+      dead.add(key);
+    }
+    return { live, dead };
+  }
+
+  /**
+   * Rewrites a record chunk without duplicate and dead lines, only if nobody appended meanwhile (CAS).
+   * With `dead` undefined, every entry in the chunk is checked for liveness first (see `liveness`).
+   * One compaction of a chunk at a time in this client: concurrent writes that found it full share it.
+   */
   private compact(key: string, dead: ReadonlySet<string> | undefined): Promise<void> {
     let running = this.compactions.get(key);
     if (running === undefined) {
@@ -197,11 +223,7 @@ export class KeyTracker {
     const item = await this.transport.get(key);
     if (item?.cas === undefined) return;
     const latest = latestLines(parseLines(item));
-    let deadKeys = dead;
-    if (deadKeys === undefined) {
-      const live = await withCurrentTokens(this.reads, await this.reads.getMany([...latest.keys()]));
-      deadKeys = new Set([...latest.keys()].filter((memcachedKey) => !live.has(memcachedKey)));
-    }
+    const deadKeys = dead ?? (await this.liveness([...latest.keys()])).dead;
     const kept = [...latest.values()].filter((line) => !deadKeys.has(line.memcachedKey));
     const compacted = Buffer.from(kept.map((line) => `${line.text}\n`).join(''));
     if (compacted.length < item.value.length) {
