@@ -173,4 +173,39 @@ describe.each(transports)('auto-discovery over the %s transport', (_name, makeTr
     expect(failures).toBeLessThan(operations * 0.05);
     await client.close();
   });
+
+  it('getOrSet runs the factory once per node across polls, the cluster unchanged and then changed', async () => {
+    const [a, b] = nodes as [RunningMemcached, RunningMemcached];
+    const endpoint = await startConfigEndpoint([addresses()[0] as string]);
+    const client = new MemcachedClient({
+      transport: makeTransport({
+        autoDiscover: { endpoint: endpoint.address, interval: 100 },
+        onEvent: () => {},
+      }),
+      servers: a.servers,
+      defaultNS: `discovery-leases-${Math.random().toString(36).slice(2)}`,
+    });
+    let calls = 0;
+    const factory = async () => ++calls;
+    const five = async () => {
+      const answers: number[] = [];
+      for (let i = 0; i < 5; i++) answers.push(await client.getOrSet('report', factory));
+      return answers;
+    };
+    expect(await five()).toEqual([1, 1, 1, 1, 1]);
+    // Polled many times, the first poll rebuilt the transport: the one it replaced is closed after its deadline.
+    await sleep(1200);
+    expect(await five()).toEqual([1, 1, 1, 1, 1]);
+    expect(calls).toBe(1);
+
+    endpoint.nodes = [addresses()[1] as string]; // the cluster moves to another node, where the key is absent
+    endpoint.version = 2;
+    await sleep(1200);
+    expect(await five()).toEqual([2, 2, 2, 2, 2]);
+    expect(calls).toBe(2);
+    expect(await client.query('report')).toBe(2);
+    const onB = memjsTransport()(b.servers);
+    expect((await onB.stats())[0]?.stats.curr_items).not.toBe('0');
+    await Promise.all([onB.close(), client.close(), endpoint.close()]);
+  });
 });

@@ -11,6 +11,8 @@ import type { ConnectionOptions } from 'node:tls';
 import {
   CacheError,
   checkString,
+  type LeaseOutcome,
+  type Leases,
   parseServerAddress,
   type ServerStats,
   TRANSPORT_SPECIFICATION_VERSION,
@@ -179,6 +181,7 @@ export function discoveringTransport(
     }
   };
   void poll();
+  const leases = currentLeases(current, () => current);
 
   const transport: Transport = {
     specificationVersion: TRANSPORT_SPECIFICATION_VERSION,
@@ -188,9 +191,7 @@ export function discoveringTransport(
     get capabilities() {
       return current.capabilities;
     },
-    get leases() {
-      return current.leases;
-    },
+    leases,
     get: (key) => current.get(key),
     getMulti: async (keys) => {
       const transport = current;
@@ -225,6 +226,31 @@ export function discoveringTransport(
     },
   };
   return transport;
+}
+
+/**
+ * The discovering transport's `leases`: one object for its whole life (a client takes `transport.leases` once,
+ * when it connects), whose calls go to the leases of the transport current at the time of the call. Those of a
+ * replaced transport would go to the old nodes, and once it is closed answer every read as a miss: the factory
+ * would run on every call. Every transport is made by the same factory with the same options, so the first one
+ * tells whether there are server-side leases (`undefined` otherwise: the core takes leases with `add`). Should
+ * a later one have none after all, a lease is `unavailable` (compute without one) and a leased read a plain read.
+ */
+function currentLeases(first: Transport, current: () => Transport): Leases | undefined {
+  if (first.leases === undefined) return undefined;
+  const unavailable: LeaseOutcome = { status: 'unavailable' };
+  const leases: Leases = {
+    acquire: (memcachedKey, ttlMs) =>
+      current().leases?.acquire(memcachedKey, ttlMs) ?? Promise.resolve(unavailable),
+  };
+  if (first.leases.readWithLease === undefined) return leases;
+  leases.readWithLease = async (memcachedKey, ttlMs, staleSeconds) => {
+    const transport = current();
+    if (transport.leases?.readWithLease !== undefined)
+      return transport.leases.readWithLease(memcachedKey, ttlMs, staleSeconds);
+    return { item: await transport.get(memcachedKey) };
+  };
+  return leases;
 }
 
 /**
