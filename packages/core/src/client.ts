@@ -1,29 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Dependencies, type DependencyRecords, dependencyRecords, namespaceTokenKey } from './dependencies';
-import {
-  compressBody,
-  type EncodedBody,
-  encodeBody,
-  encodeEntry,
-  entrySize,
-  Kind,
-  MAX_DEPENDENCIES,
-  PLAIN_TEXT_FLAGS,
-  type TokenStamp,
-} from './entry-format';
-import { CacheError, InvalidValueError, KeyTrackingDisabledError } from './errors';
-import { type Freshness, isFresh } from './freshness';
+import { entrySize, MAX_DEPENDENCIES } from './entry-format';
+import { EntryWriter } from './entry-writer';
+import { CacheError, KeyTrackingDisabledError } from './errors';
+import { isFresh } from './freshness';
+import { GetOrSetCall, type ReadThroughConnection } from './get-or-set-call';
 import { type GetOrSetOptions, resolveReadThroughSettings } from './get-or-set-options';
 import { assertNamespace, encodeKey, hashedKey, type Key, type Namespace, rawKey } from './key';
 import { KeyTracker } from './key-tracking';
-import {
-  addLeases,
-  isPlaceholder,
-  type LeasedRead,
-  type LeaseOutcome,
-  type Leases,
-  takePlaceholder,
-} from './lease';
+import { addLeases } from './lease';
 import { toExptime } from './lifetime';
 import { readLiveEntry } from './live-entry';
 import { isThenable } from './option-checks';
@@ -38,22 +23,11 @@ import {
   serverList,
 } from './options';
 import { ReadBatcher } from './read-batcher';
-import {
-  type Factory,
-  type ReadOutcome,
-  ReadThrough,
-  type ReadThroughCall,
-  type ReadThroughRequest,
-  type ReadThroughSettings,
-} from './read-through';
+import type { Factory } from './read-through';
+import { ReadThrough } from './read-through';
+import { type ResolvedKey, stampsNamespace } from './resolved-key';
 import { type OperationContext, operationChannels, type TracedOperation } from './tracing';
-import {
-  MEMCACHED_ITEM_OVERHEAD,
-  parseServerAddress,
-  TRANSPORT_SPECIFICATION_VERSION,
-  type Transport,
-  type TransportItem,
-} from './transport';
+import { parseServerAddress, TRANSPORT_SPECIFICATION_VERSION, type Transport } from './transport';
 
 /** A value `set` can store: anything but `undefined` (caught at compile time where the type says so). */
 export type Storable<V> = V extends undefined ? never : V;
@@ -71,25 +45,9 @@ const TRANSPORT_METHODS = [
   'close',
 ];
 
-/** What a key resolved to: the memcached key, and the canonical text tracking records keep. */
-interface ResolvedKey {
-  memcachedKey: string;
-  encodedKey: string;
-  ns: Namespace;
-  /** The namespace's token key (see `invalidateNamespace`), for entries in a namespace. */
-  namespaceTokenKey: string | undefined;
-}
-
 /** The parts that live as long as one server list; `servers = [...]` replaces them together. */
-interface Connection {
-  transport: Transport;
-  reads: ReadBatcher;
-  dependencies: Dependencies;
+interface Connection extends ReadThroughConnection {
   tracker: KeyTracker | undefined;
-  readThrough: ReadThrough;
-  leases: Leases;
-  /** `getOrSet` reads that take a lease, in flight, by memcached key (see `readForGetOrSet`). */
-  leasedReads: Map<string, Promise<LeasedRead>>;
 }
 
 /**
@@ -145,13 +103,16 @@ export class MemcachedClient {
     const transport = checkTransport(this.options.transport(servers));
     const reads = new ReadBatcher(transport);
     const leases = transport.leases ?? addLeases(transport);
+    const dependencies = new Dependencies(transport, reads);
+    const tracker = this.options.trackKeys
+      ? new KeyTracker(transport, reads, this.uid, this.options.now)
+      : undefined;
     return {
       transport,
       reads,
-      dependencies: new Dependencies(transport, reads),
-      tracker: this.options.trackKeys
-        ? new KeyTracker(transport, reads, this.uid, this.options.now)
-        : undefined,
+      dependencies,
+      tracker,
+      writer: new EntryWriter(transport, dependencies, tracker, this.options.compression),
       leases,
       leasedReads: new Map(),
       readThrough: new ReadThrough(leases, this.options.now),
@@ -165,46 +126,19 @@ export class MemcachedClient {
     const exptime = toExptime(options.lifetime ?? this.defaultLifetime, this.options.now);
     const records = this.dependencyRecords(options.dependencies, resolved.ns);
     const namespaced = stampsNamespace(resolved, options.raw === true, records);
-    const body = this.encode(value, options.raw === true, records);
+    const { writer } = this.connection;
+    const body = writer.encode(value, options.raw === true, records);
     // The stored size is known before any I/O: a value too large leaves no token, index or record behind.
-    this.checkSize(
+    writer.checkSize(
       entrySize(body.body.length, records.length + Number(namespaced), false),
       resolved.memcachedKey,
     );
     const channel = operationChannels.set;
-    if (!channel.hasSubscribers) return this.write(resolved, body, records, namespaced, exptime);
+    if (!channel.hasSubscribers) return writer.set(resolved, body, records, namespaced, exptime);
     return channel.tracePromise(
-      () => this.write(resolved, body, records, namespaced, exptime),
+      () => writer.set(resolved, body, records, namespaced, exptime),
       this.traceContext('set', key, resolved.ns, resolved.memcachedKey),
     );
-  }
-
-  private async write(
-    resolved: ResolvedKey,
-    body: EncodedBody,
-    records: readonly DependencyRecords[],
-    namespaced: boolean,
-    exptime: number,
-  ): Promise<string | null> {
-    const tokenKeys = stampKeys(resolved, records, namespaced);
-    if (tokenKeys.length === 0) return this.store(resolved, body, [], exptime, undefined, records);
-    const { dependencies } = this.connection;
-    const reused = dependencies.knownStamps(tokenKeys, performance.now());
-    if (reused !== undefined) return this.store(resolved, body, reused, exptime, undefined, records);
-    const current = dependencies.readStamps(tokenKeys);
-    // Tokens this client knew once but no longer trusts (older than the reuse window): the write goes out
-    // stamped with them while the tokens are read, in the same round trip, instead of after the read. Safe:
-    // stamped with a token that has changed, the entry is dead on arrival (never served), and it is then
-    // written again with the current ones. Profile of a set with 3 dependencies of which one is rarely
-    // written: two round trips (read the token, then write), now one.
-    const guess = dependencies.knownStamps(tokenKeys);
-    if (guess === undefined) return this.store(resolved, body, await current, exptime, undefined, records);
-    const [stored, stamps] = await Promise.all([
-      this.store(resolved, body, guess, exptime, undefined, records),
-      current,
-    ]);
-    if (stamps.every(([, token], i) => guess[i]?.[1] === token)) return stored;
-    return this.store(resolved, body, stamps, exptime, undefined, records);
   }
 
   /**
@@ -250,87 +184,9 @@ export class MemcachedClient {
       records,
       namespaced,
       context,
-      this.flightRequest,
     );
     if (context === undefined) return call.run();
     return withoutResult(channel, context, () => call.run());
-  }
-
-  /** The request of a `getOrSet` flight (a miss or a refresh): how it reads again, and how it writes. */
-  private readonly flightRequest = <T>(call: GetOrSetCall<T>): ReadThroughRequest<T> => {
-    const { connection, resolved, raw, settings, factory, exptime, records, namespaced } = call;
-    return {
-      memcachedKey: resolved.memcachedKey,
-      factory,
-      settings,
-      store: {
-        read: () => readForGetOrSet(connection, resolved, raw, settings, OUTCOME),
-        prepare: async () => {
-          const stamps = await this.takeStamps(resolved, records, namespaced);
-          return (value, freshness) =>
-            this.store(resolved, this.encode(value, raw, records), stamps, exptime, freshness, records);
-        },
-        reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
-      },
-    };
-  };
-
-  /**
-   * The current token of the namespace (when the entry carries it) and of each dependency, created where
-   * missing. Usually known already: a writer reuses tokens for a moment (see dependencies.ts).
-   */
-  private takeStamps(
-    resolved: ResolvedKey,
-    records: readonly DependencyRecords[],
-    namespaced: boolean,
-  ): Promise<TokenStamp[]> {
-    const tokenKeys = stampKeys(resolved, records, namespaced);
-    return tokenKeys.length === 0 ? NO_STAMPS : this.connection.dependencies.stamps(tokenKeys);
-  }
-
-  /**
-   * A value as bytes, compressed where the settings say so. A raw value without dependencies stays its plain
-   * bytes for other clients to read; compression comes before the size check, so a value over the item limit
-   * that compresses under it is stored.
-   */
-  private encode(value: unknown, raw: boolean, records: readonly DependencyRecords[]): EncodedBody {
-    const body = encodeBody(value, raw);
-    if (!raw) return compressBody(body, this.options.compression);
-    if (records.length === 0) return body;
-    // With dependencies a raw string is stored in our format (as text), so it may be compressed too.
-    const text = body.kind === PLAIN_TEXT_FLAGS ? { body: body.body, kind: Kind.TEXT } : body;
-    return compressBody(text, this.options.compression);
-  }
-
-  /** Writes an encoded value with its stamps; the memcached key, or `null` when no server took it. */
-  private async store(
-    resolved: ResolvedKey,
-    body: EncodedBody,
-    stamps: readonly TokenStamp[],
-    exptime: number,
-    freshness: Freshness | undefined,
-    records: readonly DependencyRecords[],
-  ): Promise<string | null> {
-    const { transport, dependencies, tracker } = this.connection;
-    const entry = encodeEntry(body, stamps, freshness);
-    // Checked again with the headers in: stamps add a few dozen bytes per dependency.
-    this.checkSize(entry.bytes.length, resolved.memcachedKey);
-    if (stamps.length === 0) dependencies.forget(resolved.memcachedKey);
-    else
-      dependencies.remember(
-        resolved.memcachedKey,
-        stamps.map(([tokenKey]) => tokenKey),
-      );
-
-    // The index appends travel with the set (one round trip): the index only frees memory and lists
-    // dependents; the guarantee rests on the stamps, taken before.
-    const [status] = await Promise.all([
-      transport.set(resolved.memcachedKey, entry.bytes, { flags: entry.flags, exptime }),
-      records.length > 0 && dependencies.index(records, resolved.memcachedKey, stamps),
-      tracker?.track(resolved.memcachedKey, resolved.ns, resolved.encodedKey),
-    ]);
-    if (status === 'too-large') throw this.tooLarge(entry.bytes.length, resolved.memcachedKey);
-    return status === 'stored' ? resolved.memcachedKey : null;
   }
 
   /** The stored value, or `options.default` on a miss, an invalidated dependency, or an unreachable server. */
@@ -448,6 +304,8 @@ export class MemcachedClient {
   /** Closes connections; the process can exit afterwards. */
   async close(): Promise<void> {
     // An async function, so a transport whose close throws synchronously still gives a rejection.
+    // Calls still waiting (on a factory, a lease, a server) settle with ERR_CLIENT_CLOSED; none starts one.
+    this.connection.readThrough.close();
     this.closing ??= (async () => this.connection.transport.close())();
     await this.closing;
   }
@@ -544,22 +402,6 @@ export class MemcachedClient {
     }
     return records;
   }
-
-  /** Refuses what memcached would refuse, before anything is written (bookkeeping included). */
-  private checkSize(size: number, memcachedKey: string): void {
-    const { maxItemSize } = this.connection.transport.capabilities;
-    if (size + memcachedKey.length + MEMCACHED_ITEM_OVERHEAD > maxItemSize)
-      throw this.tooLarge(size, memcachedKey);
-  }
-
-  private tooLarge(size: number, memcachedKey: string): InvalidValueError {
-    const limit = this.connection.transport.capabilities.maxItemSize;
-    return new InvalidValueError(
-      'ERR_VALUE_TOO_LARGE',
-      `value of ${size} bytes for key ${memcachedKey} exceeds the server's item size limit (${limit} bytes for key, value and ${MEMCACHED_ITEM_OVERHEAD} bytes of item header): store less, or raise memcached's -I limit`,
-      { context: { key: memcachedKey, size, limit } },
-    );
-  }
 }
 
 /**
@@ -615,125 +457,6 @@ async function withoutResult<T>(
   return value as T;
 }
 
-/**
- * Whether an entry carries its namespace's token: every entry in a namespace does, except a raw value without
- * dependencies, which stays plain bytes any memcached client can read.
- */
-function stampsNamespace(resolved: ResolvedKey, raw: boolean, records: readonly unknown[]): boolean {
-  return resolved.namespaceTokenKey !== undefined && (!raw || records.length > 0);
-}
-
-const NO_STAMPS: Promise<TokenStamp[]> = Promise.resolve([]);
 const NO_RECORDS: readonly DependencyRecords[] = Object.freeze([]);
 /** A query without options allocates none (the hot path at concurrency 1). */
 const NO_QUERY_OPTIONS: QueryOptions<never> = Object.freeze({});
-
-/** Where the tokens an entry is stamped with live: its namespace's (when it carries it), its dependencies'. */
-function stampKeys(
-  resolved: ResolvedKey,
-  records: readonly DependencyRecords[],
-  namespaced: boolean,
-): string[] {
-  const tokenKeys = records.map((record) => record.tokenKey);
-  if (namespaced && resolved.namespaceTokenKey !== undefined) tokenKeys.unshift(resolved.namespaceTokenKey);
-  return tokenKeys;
-}
-
-/**
- * `getOrSet`'s read, which settles who computes an absent entry (hashed keys; a raw key's item is read by other
- * clients, which would take a placeholder for an empty value, so its lease lives beside it):
- * - with server-side leases, the entry's read takes its lease in the same round trip; concurrent callers of
- *   one key in this client share that read, and so the one lease the server hands out;
- * - otherwise an absent entry is leased with `add` of a placeholder on its own key (the item `mg … N`
- *   creates), and a placeholder found means someone else computes.
- * A dead entry (a dependency invalidated) is leased beside it, by `ReadThrough` (`Leases.acquire`).
- */
-function readForGetOrSet<R>(
-  connection: Connection,
-  resolved: ResolvedKey,
-  raw: boolean,
-  settings: ReadThroughSettings & { storeSeconds: number },
-  /** Given the outcome in the turn the entry is read: a hit costs no promise more than a `query`. */
-  reader: OutcomeReader<R>,
-): Promise<R> {
-  const { reads, dependencies, leases, leasedReads, transport } = connection;
-  const { memcachedKey, namespaceTokenKey } = resolved;
-  if (raw) {
-    return readLiveEntry(reads, dependencies, memcachedKey, raw, namespaceTokenKey).then((entry) =>
-      reader.answer(entry),
-    );
-  }
-  if (leases.readWithLease === undefined) {
-    const seen: { item?: TransportItem } = {};
-    return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, undefined, seen).then(
-      (entry) => {
-        if (entry !== undefined) return reader.answer(entry);
-        if (seen.item === undefined) {
-          return takePlaceholder(transport, memcachedKey, settings.lockTimeout).then((lease) =>
-            reader.answer(entry, lease),
-          );
-        }
-        return reader.answer(entry, isPlaceholder(seen.item) ? HELD : undefined);
-      },
-    );
-  }
-  let leased = leasedReads.get(memcachedKey);
-  if (leased === undefined) {
-    const graceSeconds = settings.storeSeconds - settings.lifetimeMs / 1000;
-    leased = leases.readWithLease(memcachedKey, settings.lockTimeout, Math.floor(graceSeconds));
-    leasedReads.set(memcachedKey, leased);
-    const forget = () => leasedReads.delete(memcachedKey);
-    leased.then(forget, forget);
-  }
-  const read = leased;
-  let lease: LeaseOutcome | undefined;
-  const fetch = () =>
-    read.then(({ item, lease: taken }) => {
-      lease = taken;
-      return item;
-    });
-  return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, fetch).then((entry) =>
-    reader.answer(entry, lease),
-  );
-}
-
-/** Told what a `getOrSet` read found, in the turn it was read. */
-interface OutcomeReader<R> {
-  answer(entry: ReadOutcome['entry'], lease?: LeaseOutcome): R | PromiseLike<R>;
-}
-
-/** The read of a flight's polls: the outcome itself. */
-const OUTCOME: OutcomeReader<ReadOutcome> = { answer: (entry, lease) => ({ entry, lease }) };
-
-/**
- * One `getOrSet` call, in one object: most calls are hits, which need its read and its answer, not the closures
- * and request object a flight needs (those are made by `request()`, on a miss or a refresh).
- */
-class GetOrSetCall<T> implements ReadThroughCall<T>, OutcomeReader<T> {
-  constructor(
-    readonly connection: Connection,
-    readonly resolved: ResolvedKey,
-    readonly raw: boolean,
-    readonly settings: ReadThroughSettings & { storeSeconds: number },
-    readonly factory: Factory<T>,
-    readonly exptime: number,
-    readonly records: readonly DependencyRecords[],
-    readonly namespaced: boolean,
-    private readonly context: OperationContext | undefined,
-    private readonly makeRequest: <V>(call: GetOrSetCall<V>) => ReadThroughRequest<V>,
-  ) {}
-
-  run(): Promise<T> {
-    return readForGetOrSet(this.connection, this.resolved, this.raw, this.settings, this);
-  }
-
-  answer(entry: ReadOutcome['entry'], lease?: LeaseOutcome): T | Promise<T> {
-    return this.connection.readThrough.answer(this, entry, lease, this.context);
-  }
-
-  request(): ReadThroughRequest<T> {
-    return this.makeRequest(this);
-  }
-}
-
-const HELD: LeaseOutcome = { status: 'held' };

@@ -68,13 +68,6 @@ export function namespaceTokenKey(ns: string): string {
   return hashedKey('"namespace-token",null', ns);
 }
 
-/**
- * How long a writer reuses a token (a dependency's or a namespace's) it read or created, instead of reading it
- * again for every write (as Symfony reuses tag versions for 150 ms). Safe for the guarantee: a write stamped with
- * a token deleted meanwhile is dead on arrival (a miss), never served. The cost: such a write, made within this
- * long of another client's invalidation, is lost. The invalidating client forgets its copies at once.
- */
-const TOKEN_REUSE_MS = 100;
 /** What a token looks like (a UUID): anything else read under a token key is damage, never reused. */
 const TOKEN = /^[0-9a-f-]{36}$/;
 /** How many (dependency, entry) pairs a client remembers having indexed, before it starts over. */
@@ -113,7 +106,7 @@ export class Dependencies {
    * entry or after it, so an invalidation that finished before the query began is always seen.
    */
   private readonly tokenHints = new Map<string, readonly string[]>();
-  private readonly knownTokens = new Map<string, { token: string; until: number }>();
+  private readonly knownTokens = new Map<string, string>();
   /**
    * The entries this client listed in each index, under the token current then: a key set again with the same
    * dependencies is not appended again (which would only add a duplicate line). A new token (an invalidation)
@@ -127,14 +120,11 @@ export class Dependencies {
     private readonly reads: ReadBatcher,
   ) {}
 
-  /** The current token under each token key (a dependency's or a namespace's), creating the missing ones. */
-  stamps(tokenKeys: readonly string[]): Promise<TokenStamp[]> {
-    // Usually every token is known: answered without a promise per token.
-    const known = this.knownStamps(tokenKeys, performance.now());
-    return known !== undefined ? Promise.resolve(known) : this.readStamps(tokenKeys);
-  }
-
-  /** `stamps` when not every token is known: each one reused, read (in one multi-get) or created. */
+  /**
+   * The current token under each token key (a dependency's or a namespace's), read from the servers now (in
+   * one batched multi-get), the missing ones created. Never answered from memory: a token another client
+   * replaced a moment ago would make the write dead on arrival (the guarantee's round 3 defect).
+   */
   readStamps(tokenKeys: readonly string[]): Promise<TokenStamp[]> {
     return Promise.all(
       tokenKeys.map(async (tokenKey): Promise<TokenStamp> => [tokenKey, await this.token(tokenKey)]),
@@ -142,32 +132,29 @@ export class Dependencies {
   }
 
   /**
-   * The tokens this client last knew under every one of `tokenKeys`, known at `since` or later (0: however
-   * long ago); undefined when one is not known.
+   * The tokens this client last read or created under every one of `tokenKeys`; undefined when one is not
+   * known. Only a guess (see `EntryWriter.set`): it is checked against a read made in the same round trip.
    */
-  knownStamps(tokenKeys: readonly string[], since = 0): TokenStamp[] | undefined {
+  knownStamps(tokenKeys: readonly string[]): TokenStamp[] | undefined {
     const known: TokenStamp[] = [];
     for (const tokenKey of tokenKeys) {
-      const cached = this.knownTokens.get(tokenKey);
-      if (cached === undefined || cached.until <= since) return undefined;
-      known.push([tokenKey, cached.token]);
+      const token = this.knownTokens.get(tokenKey);
+      if (token === undefined) return undefined;
+      known.push([tokenKey, token]);
     }
     return known;
   }
 
-  /** A token, reused for TOKEN_REUSE_MS by this writer; reads of uncached ones share one multi-get. */
+  /** A token as the servers hold it now; created when missing. Remembered as the next write's guess. */
   private async token(tokenKey: string): Promise<string> {
-    const now = performance.now();
-    const known = this.knownTokens.get(tokenKey);
-    if (known !== undefined && known.until > now) return known.token;
     const read = tokenText(await this.reads.get(tokenKey));
     const { token, stored } =
       read === undefined ? await this.createToken(tokenKey) : { token: read, stored: true };
-    // Only a token the servers hold is worth reusing: one whose creation did not reach them (or bytes that are
-    // not a token) would make every write of the next moment dead on arrival.
+    // Only a token the servers hold is worth guessing: one whose creation did not reach them (or bytes that
+    // are not a token) would make the next guess wrong every time.
     if (stored && TOKEN.test(token)) {
       if (this.knownTokens.size >= MAX_TOKEN_HINTS) this.knownTokens.clear();
-      this.knownTokens.set(tokenKey, { token, until: now + TOKEN_REUSE_MS });
+      this.knownTokens.set(tokenKey, token);
     }
     return token;
   }

@@ -263,6 +263,9 @@ function decodeBody(kind: number, bytes: Buffer, start: number): unknown {
       return new Uint8Array(bytes.subarray(start));
     case Kind.KEY_LIST:
       return parseKeyList(bytes.subarray(start));
+    case Kind.LEASE:
+      // A raw key's read-through placeholder (lease.ts): holds the place, never a value.
+      return NOT_DECODED;
     default:
       return utf8.decode(bytes.subarray(start));
   }

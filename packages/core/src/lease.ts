@@ -17,7 +17,15 @@ import type { Transport, TransportItem } from './transport';
  * - `unavailable`: the lease's server cannot be reached: compute without one (never wait on a down server).
  */
 export type LeaseOutcome =
-  | { status: 'won'; release(): Promise<void> }
+  | {
+      status: 'won';
+      release(): Promise<void>;
+      /**
+       * The CAS of the item in the entry's own place when the lease was won there (a placeholder, or the entry
+       * being refreshed): the read-through write is a CAS against it, so an invalidation in between wins.
+       */
+      cas?: bigint;
+    }
   | { status: 'held' }
   | { status: 'unavailable' };
 
@@ -86,22 +94,54 @@ export function addLeases(transport: Transport): Leases {
 }
 
 /**
- * An empty item with flags 0 in an entry's place: a lease on an absent entry, as memcached's `mg … N` leaves
- * it and `takePlaceholder` writes it. Never one of the core's entries, whose flags carry its mark.
+ * An empty item in an entry's place: a lease on an absent entry, as memcached's `mg … N` leaves it (flags 0)
+ * and `takePlaceholder` writes it. Never one of the core's entries, whose flags carry its mark. A raw key's
+ * placeholder carries the lease mark instead: an empty raw value with flags 0 is a value (another client's, or
+ * a raw `set` of ''), and our own raw reads take the marked one for a miss.
  */
-export function isPlaceholder(item: TransportItem): boolean {
-  return item.flags === 0 && item.value.length === 0;
+export function isPlaceholder(item: TransportItem, raw = false): boolean {
+  return item.value.length === 0 && item.flags === (raw ? LEASE_FLAGS : 0);
 }
 
 /**
  * The lease on an absent entry, taken with `add` of a placeholder on the entry's own key: the same item a
- * server-side lease (`mg … N`) creates, so clients on either kind of lease agree on who computes. The value
- * written over it ends the lease; a winner without one (its factory failed) removes it.
+ * server-side lease (`mg … N`) creates, so clients on either kind of lease agree on who computes. The lease
+ * carries the placeholder's CAS: the value is written with a CAS against it, so an invalidation that deleted
+ * it meanwhile wins. A winner without a value (its factory failed) removes it.
  */
-export function takePlaceholder(
+export async function takePlaceholder(
   transport: Transport,
   memcachedKey: string,
   ttlMs: number,
+  raw = false,
 ): Promise<LeaseOutcome> {
-  return addLease(transport, memcachedKey, new Uint8Array(0), 0, ttlMs, isPlaceholder);
+  const lease = await addLease(
+    transport,
+    memcachedKey,
+    new Uint8Array(0),
+    raw ? LEASE_FLAGS : 0,
+    ttlMs,
+    (item) => isPlaceholder(item, raw),
+  );
+  if (lease.status !== 'won') return lease;
+  // `add` does not tell the item's CAS: read it back. Gone already (an invalidation, a flush) or replaced,
+  // the CAS read is whatever holds the place now: what the write must not overwrite unseen.
+  const placed = await transport.get(memcachedKey);
+  return placed?.cas === undefined ? lease : { ...lease, cas: placed.cas };
+}
+
+/**
+ * The CAS of the item holding an entry's place, a placeholder taken first where the place is empty: what a
+ * read-through write computed from now on is conditional on. Undefined when the server cannot be reached.
+ */
+export async function holdPlace(
+  transport: Transport,
+  memcachedKey: string,
+  ttlMs: number,
+  raw: boolean,
+): Promise<bigint | undefined> {
+  const lease = await takePlaceholder(transport, memcachedKey, ttlMs, raw);
+  if (lease.status === 'won') return lease.cas;
+  if (lease.status === 'unavailable') return undefined;
+  return (await transport.get(memcachedKey))?.cas;
 }

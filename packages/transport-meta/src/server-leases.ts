@@ -85,9 +85,11 @@ function leaseOf(
     const { cas } = reply;
     // Only the placeholder needs removing when the factory fails; a recached item is replaced by the write,
     // or, if the refresh fails, keeps being served within its grace.
-    return placeholder && cas !== undefined
-      ? { status: 'won', release: () => release(cas) }
-      : { status: 'won', release: () => Promise.resolve() };
+    // The CAS goes with the lease: the value is written with `ms … C<cas>`, so an invalidation wins.
+    if (cas === undefined) return { status: 'won', release: () => Promise.resolve() };
+    return placeholder
+      ? { status: 'won', cas, release: () => release(cas) }
+      : { status: 'won', cas, release: () => Promise.resolve() };
   }
   return reply.held === true || placeholder ? { status: 'held' } : undefined;
 }

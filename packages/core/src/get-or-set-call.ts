@@ -1,0 +1,210 @@
+/**
+ * One `getOrSet` call: its read (which, on a miss, also settles who computes), its answer, and, for a miss or
+ * a refresh, the flight's request: how it reads again while waiting, and its conditional write.
+ *
+ * Most calls are hits, which need the read and the answer only: the closures and the request a flight needs
+ * are made by `request()`, on a miss or a refresh.
+ */
+import { nextCallOrder } from './call-order';
+import type { Dependencies, DependencyRecords } from './dependencies';
+import type { TokenStamp } from './entry-format';
+import { type EntryWriter, UNCONDITIONAL } from './entry-writer';
+import {
+  holdPlace,
+  isPlaceholder,
+  type LeasedRead,
+  type LeaseOutcome,
+  type Leases,
+  takePlaceholder,
+} from './lease';
+import { readLiveEntry } from './live-entry';
+import type { ReadBatcher } from './read-batcher';
+import type {
+  Factory,
+  PreparedWrite,
+  ReadOutcome,
+  ReadThrough,
+  ReadThroughCall,
+  ReadThroughRequest,
+  ReadThroughSettings,
+} from './read-through';
+import { type ResolvedKey, stampKeys } from './resolved-key';
+import type { OperationContext } from './tracing';
+import type { Transport, TransportItem } from './transport';
+
+/** What a `getOrSet` call uses of the client's connection (the parts that live as long as one server list). */
+export interface ReadThroughConnection {
+  transport: Transport;
+  reads: ReadBatcher;
+  dependencies: Dependencies;
+  writer: EntryWriter;
+  readThrough: ReadThrough;
+  leases: Leases;
+  /**
+   * `getOrSet` reads that take a lease, by memcached key, shared by the callers of one turn only: a caller that
+   * starts later might start after an invalidation that this read, already sent, did not see.
+   */
+  leasedReads: Map<string, Promise<LeasedRead>>;
+}
+
+export type GetOrSetSettings = ReadThroughSettings & { storeSeconds: number };
+
+/** A caller whose reads keep finding flights from before it started computes alone after this many reads. */
+const MAX_READS = 3;
+
+export class GetOrSetCall<T> implements ReadThroughCall<T> {
+  readonly started = nextCallOrder();
+  private reads = 0;
+
+  constructor(
+    private readonly connection: ReadThroughConnection,
+    private readonly resolved: ResolvedKey,
+    private readonly raw: boolean,
+    readonly settings: GetOrSetSettings,
+    private readonly factory: Factory<T>,
+    private readonly exptime: number,
+    private readonly records: readonly DependencyRecords[],
+    private readonly namespaced: boolean,
+    private readonly context: OperationContext | undefined,
+  ) {}
+
+  run(): Promise<T> {
+    this.reads++;
+    return readForGetOrSet(this.connection, this.resolved, this.raw, this.settings, this);
+  }
+
+  retry(): Promise<T> {
+    if (this.reads >= MAX_READS) return this.connection.readThrough.alone(this.request());
+    return this.run();
+  }
+
+  /** Told what the read found, in the turn it was read: a hit costs no promise more than a `query`. */
+  answer(
+    entry: ReadOutcome['entry'],
+    lease: LeaseOutcome | undefined,
+    place: TransportItem | undefined,
+  ): T | Promise<T> {
+    return this.connection.readThrough.answer(this, entry, lease, place, this.context);
+  }
+
+  request(): ReadThroughRequest<T> {
+    const { connection, resolved, raw, settings } = this;
+    return {
+      memcachedKey: resolved.memcachedKey,
+      factory: this.factory,
+      settings,
+      store: {
+        read: () => readForGetOrSet(connection, resolved, raw, settings, OUTCOME),
+        prepare: (placeCas) => this.prepare(placeCas),
+        reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
+      },
+    };
+  }
+
+  /**
+   * Before the factory runs: the CAS the write will be conditional on (the item known to hold the entry's
+   * place, else a placeholder taken now) and the dependency tokens as the servers hold them now (never a
+   * remembered token: one replaced a moment ago would make the value dead on arrival).
+   */
+  private async prepare(placeCas: bigint | undefined): Promise<PreparedWrite> {
+    const { connection, resolved, raw, records, exptime } = this;
+    const { writer, transport, dependencies } = connection;
+    const tokenKeys = stampKeys(resolved, records, this.namespaced);
+    const [cas, stamps] = await Promise.all([
+      placeCas !== undefined || !writer.conditional
+        ? placeCas
+        : holdPlace(transport, resolved.memcachedKey, this.settings.lockTimeout, raw),
+      tokenKeys.length === 0 ? NO_STAMPS : dependencies.readStamps(tokenKeys),
+    ]);
+    // Conditional writes need a CAS: without one (the server is unreachable) nothing is written.
+    if (cas === undefined && writer.conditional) return undefined;
+    return async (value, freshness) => {
+      const body = writer.encode(value, raw, records);
+      const status = await writer.writeIf(
+        resolved,
+        body,
+        stamps,
+        exptime,
+        freshness,
+        records,
+        cas ?? UNCONDITIONAL,
+      );
+      return status === 'stored';
+    };
+  }
+}
+
+/**
+ * `getOrSet`'s read, which settles who computes an absent entry:
+ * - with server-side leases (hashed keys), the entry's read takes its lease in the same round trip; the callers
+ *   of one turn share that read, and so the one lease the server hands out;
+ * - otherwise an absent entry is leased with `add` of a placeholder on its own key (the item `mg … N`
+ *   creates; a raw key's carries the lease mark), and a placeholder found means someone else computes.
+ * A dead entry (a dependency invalidated) is leased beside it, by `ReadThrough` (`Leases.acquire`); the item
+ * found in the place goes with the outcome, for the write's CAS.
+ */
+function readForGetOrSet<R>(
+  connection: ReadThroughConnection,
+  resolved: ResolvedKey,
+  raw: boolean,
+  settings: GetOrSetSettings,
+  reader: OutcomeReader<R>,
+): Promise<R> {
+  const { reads, dependencies, leases, leasedReads, transport } = connection;
+  const { memcachedKey, namespaceTokenKey } = resolved;
+  const seen: { item?: TransportItem } = {};
+  if (raw || leases.readWithLease === undefined) {
+    return readLiveEntry(reads, dependencies, memcachedKey, raw, namespaceTokenKey, undefined, seen).then(
+      (entry) => {
+        const { item } = seen;
+        if (entry !== undefined) return reader.answer(entry, undefined, item);
+        if (item === undefined) {
+          return takePlaceholder(transport, memcachedKey, settings.lockTimeout, raw).then((lease) =>
+            reader.answer(undefined, lease, undefined),
+          );
+        }
+        if (isPlaceholder(item, raw)) return reader.answer(undefined, HELD, undefined);
+        return reader.answer(undefined, undefined, item);
+      },
+    );
+  }
+  let leased = leasedReads.get(memcachedKey);
+  if (leased === undefined) {
+    const graceSeconds = settings.storeSeconds - settings.lifetimeMs / 1000;
+    leased = leases.readWithLease(memcachedKey, settings.lockTimeout, Math.floor(graceSeconds));
+    leasedReads.set(memcachedKey, leased);
+    // Shared by the callers of this turn only (see ReadThroughConnection.leasedReads). A resolved promise's
+    // `then`, not `queueMicrotask`: test runners fake the latter.
+    const read = leased;
+    Promise.resolve().then(() => {
+      if (leasedReads.get(memcachedKey) === read) leasedReads.delete(memcachedKey);
+    });
+  }
+  const read = leased;
+  let lease: LeaseOutcome | undefined;
+  const fetch = () =>
+    read.then(({ item, lease: taken }) => {
+      lease = taken;
+      return item;
+    });
+  return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, fetch, seen).then(
+    (entry) => reader.answer(entry, lease, seen.item),
+  );
+}
+
+/** Told what a `getOrSet` read found, in the turn it was read. */
+interface OutcomeReader<R> {
+  answer(
+    entry: ReadOutcome['entry'],
+    lease: LeaseOutcome | undefined,
+    place: TransportItem | undefined,
+  ): R | PromiseLike<R>;
+}
+
+/** The read of a flight's polls: the outcome itself. */
+const OUTCOME: OutcomeReader<ReadOutcome> = {
+  answer: (entry, lease, place) => ({ entry, lease, place }),
+};
+
+const HELD: LeaseOutcome = { status: 'held' };
+const NO_STAMPS: Promise<TokenStamp[]> = Promise.resolve([]);
