@@ -121,7 +121,8 @@ describe('key tracking', () => {
         memory.up(victim);
         continue;
       }
-      const [hotKey] = [...hot].find(([, memcachedKey]) => transport.reachable?.(memcachedKey)) ?? [];
+      const hotKey = [...hot].find(([, memcachedKey]) => transport.reachable?.(memcachedKey))?.[0];
+      if (hotKey === undefined) throw new Error('none of the hot keys is on the server that answers');
       // Past the 1000 appends after which a client compacts its own record.
       for (let i = 0; i < 1000; i++) await a?.set(hotKey, i);
       memory.up(victim);
