@@ -29,8 +29,13 @@ const REGISTRY_KEY = 'lovely-memcached:tracking:uids';
 const RECORD_PREFIX = 'lovely-memcached:tracking:';
 const REGISTRY_FLAGS = flagsOf(Kind.REGISTRY);
 const RECORD_FLAGS = flagsOf(Kind.TRACKING);
-/** A client compacts its own record after this many appends. */
+/** A client compacts its own record after this many lines appended. */
 const COMPACT_OWN_EVERY = 1000;
+/**
+ * At most this many characters of lines per append (UTF-16 units, under 48 KiB): a turn's lines go out together, but a batch never nears the
+ * item size limit (a chunk then takes the lines a single set would have left it room for, as before).
+ */
+const MAX_APPEND_CHARS = 16 * 1024;
 /** `keys()` compacts a record when at least this share of its lines is garbage (and it has a few lines). */
 const GARBAGE_SHARE = 0.5;
 const MIN_LINES_TO_COMPACT = 16;
@@ -83,7 +88,9 @@ export class KeyTracker {
   private readonly recordKey: string;
   /** The chunk of our record that took the last line: appends start there (see chunked-record.ts). */
   private chunk = 0;
-  private appendsSinceCompaction = 0;
+  private linesSinceCompaction = 0;
+  /** The lines tracked this turn, not yet sent, and the promise of their append (see `track`). */
+  private pending: { lines: string[]; written: Promise<void> } | undefined;
   private registryCheckedAt = Number.NEGATIVE_INFINITY;
   private readonly compactions = new Map<string, Promise<void>>();
 
@@ -96,13 +103,55 @@ export class KeyTracker {
     this.recordKey = RECORD_PREFIX + uid;
   }
 
-  async track(memcachedKey: string, ns: Namespace, encodedKey: string): Promise<void> {
+  /**
+   * Records that `memcachedKey` (original key `encodedKey`, in `ns`) was stored; resolves once the line is in
+   * our record. The lines of every `set` made in the same turn go out as one append (batched on a microtask,
+   * like the read batcher): 64 concurrent sets made 64 appends, each copying the whole record on the server.
+   */
+  track(memcachedKey: string, ns: Namespace, encodedKey: string): Promise<void> {
     const nsText = ns === null ? 'null' : JSON.stringify(ns);
-    const line = Buffer.from(`[${JSON.stringify(memcachedKey)},${nsText},${encodedKey}]\n`);
+    const line = `[${JSON.stringify(memcachedKey)},${nsText},${encodedKey}]\n`;
+    const pending = this.pending;
+    if (pending !== undefined) {
+      pending.lines.push(line);
+      return pending.written;
+    }
+    const lines = [line];
+    // Promise.resolve().then, not queueMicrotask: fake timers (Jest's) fake queueMicrotask, and would hold
+    // every tracked set back until the test advanced them.
+    const written = Promise.resolve().then(() => {
+      this.pending = undefined;
+      return this.appendLines(lines);
+    });
+    this.pending = { lines, written };
+    return written;
+  }
+
+  /** Appends a turn's lines, in appends of at most MAX_APPEND_CHARS, then compacts our record when due. */
+  private async appendLines(lines: readonly string[]): Promise<void> {
+    const appends: Promise<void>[] = [];
+    let text = '';
+    for (const line of lines) {
+      if (text !== '' && text.length + line.length > MAX_APPEND_CHARS) {
+        appends.push(this.append(Buffer.from(text)));
+        text = '';
+      }
+      text += line;
+    }
+    appends.push(this.append(Buffer.from(text)));
+    await Promise.all(appends);
+    this.linesSinceCompaction += lines.length;
+    if (this.linesSinceCompaction >= COMPACT_OWN_EVERY) {
+      this.linesSinceCompaction = 0;
+      await this.compact(chunkKey(this.recordKey, this.chunk), undefined);
+    }
+  }
+
+  private async append(lines: Uint8Array): Promise<void> {
     const { outcome, chunk } = await appendChunked(
       this.transport,
       this.recordKey,
-      line,
+      lines,
       RECORD_FLAGS,
       this.chunk,
       (key) => this.compact(key, undefined),
@@ -114,10 +163,6 @@ export class KeyTracker {
     } else if (outcome === 'appended' && this.now() - this.registryCheckedAt >= REGISTRY_CHECK_MS) {
       // The registry may have lost us (evicted, or pruned by a client that misjudged an outage): list us again.
       await this.ensureRegistered();
-    }
-    if (++this.appendsSinceCompaction >= COMPACT_OWN_EVERY) {
-      this.appendsSinceCompaction = 0;
-      await this.compact(chunkKey(this.recordKey, this.chunk), undefined);
     }
   }
 
