@@ -19,7 +19,7 @@ import {
   type Transport,
   type TransportItem,
 } from '@lovely-memcached/core';
-import { checkMilliseconds } from './options';
+import { checkMilliseconds } from './milliseconds';
 import { openSocket } from './socket';
 
 export interface AutoDiscoverOptions {

@@ -9,10 +9,9 @@ export {
   parseClusterConfig,
   withAutoDiscovery,
 } from './cluster-discovery';
+export { checkMilliseconds, MAX_TIMER_DELAY } from './milliseconds';
 export {
   type CommonTransportOptions,
-  checkMilliseconds,
-  MAX_TIMER_DELAY,
   type ResolvedCommonOptions,
   resolveCommonOptions,
   type TransportEvent,
@@ -23,7 +22,7 @@ export {
   type HealthConnection,
   ServerHealth,
 } from './server-health';
-export { type ServerEndpoint, ServerPool } from './server-pool';
-export { checkTlsOption, type OpenedSocket, openSocket, type TlsOption } from './socket';
+export { ServerPool } from './server-pool';
+export { checkTlsOption, type OpenedSocket, openSocket, type ServerEndpoint, type TlsOption } from './socket';
 export { BURST_NUDGE_DELAY, FIRST_NUDGE_DELAY, StallNudger, TLS_RECORD_SIZE } from './stall-nudge';
 export { closedReason, TickWriter } from './tick-writer';

@@ -3,28 +3,14 @@
  * transport is made, with the same wording for every transport, not on first use.
  */
 import {
-  CacheError,
+  type CacheError,
   callSafely,
   checkFunction,
   checkInteger,
   publishServerEvent,
 } from '@lovely-memcached/core';
 import { type AutoDiscoverOptions, checkAutoDiscover, type DiscoveryEvent } from './cluster-discovery';
-
-/** setTimeout's limit: a longer delay fires after 1 ms instead (every call would time out at once). */
-export const MAX_TIMER_DELAY = 2 ** 31 - 1;
-
-/** A delay for setTimeout: NaN would never fire (a call hangs), 0 or less would fire at once (no caching). */
-export function checkMilliseconds(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_DELAY) {
-    throw new CacheError(
-      'ERR_INVALID_OPTION',
-      `\`${name}\` must be a finite number of milliseconds > 0 and <= ${MAX_TIMER_DELAY}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
-      { context: { option: name, value } },
-    );
-  }
-  return value;
-}
+import { checkMilliseconds } from './milliseconds';
 
 /**
  * What a transport reports about servers going down and coming back, for logs and metrics.

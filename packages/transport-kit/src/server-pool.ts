@@ -13,12 +13,7 @@ import {
 import { rejecting } from './arguments';
 import type { ResolvedCommonOptions } from './options';
 import { type ConnectionMaker, type HealthConnection, ServerHealth } from './server-health';
-
-/** Where to connect: the host without IPv6 brackets, as `net.connect` wants it. */
-export interface ServerEndpoint {
-  host: string;
-  port: number;
-}
+import type { ServerEndpoint } from './socket';
 
 export class ServerPool<C extends HealthConnection> {
   readonly servers: readonly ServerHealth<C>[];

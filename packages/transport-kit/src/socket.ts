@@ -4,7 +4,12 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as connectTls } from 'node:tls';
 import { CacheError } from '@lovely-memcached/core';
-import type { ServerEndpoint } from './server-pool';
+
+/** Where to connect: the host without IPv6 brackets, as `net.connect` wants it. */
+export interface ServerEndpoint {
+  host: string;
+  port: number;
+}
 
 /** `true` for TLS with Node's defaults (the system's CAs, the host name checked), or Node's TLS options. */
 export type TlsOption = boolean | ConnectionOptions;
