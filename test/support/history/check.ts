@@ -1,0 +1,270 @@
+/**
+ * The checker, after Jepsen's: it reads a finished history and judges every read that returned a value
+ * against every invalidation that resolved before the read began.
+ *
+ * A read R of key k returning value (v, issuedAt) is STALE iff some invalidation I covering k has
+ *   I.end < R.start        I had resolved (in its caller's process) before R was called,
+ *   issuedAt < I.start     the value's factory started, or its `set` was issued, before I was called,
+ *   v < after(I, k)        the value was computed from a version older than the one I's bump made.
+ * Why there are no false positives: every bound is taken on the safe side. `I.end` is read after the
+ * invalidation's promise settled and `R.start` before the read was called, so "I.end < R.start" can only
+ * understate how far apart they were; the versions come from one process's database, bumped and acknowledged
+ * before `I.start`, so `v < after(I, k)` means the value's database read happened before the bump. Failed
+ * invalidations (rejected) are never held against a read, and misses and failed reads are never stale.
+ *
+ * One case is set apart: a value from a `set` that another client issued before I was called but that had
+ * not settled when I began. The set and the invalidation were concurrent, so the set may land after I in
+ * memcached and be read back; no client can prevent that without a clock shared with the writer (its bytes
+ * simply arrive after the delete). API.md's wording ("written by a `set` issued before it") counts it as
+ * stale; the checker counts it apart (`concurrentSets`), and as stale only with `strictSets`. A factory's
+ * value gets no such exception: the read-through takes its lease before the factory starts, so an
+ * invalidation called after that start can always void the write.
+ */
+import type { CachedValue, HistoryEvent, InvalidationEvent, ReadEvent, WriteEvent } from './history';
+
+export interface StaleRead {
+  read: ReadEvent & { result: CachedValue };
+  /** The latest invalidation the value should not have survived. */
+  invalidation: InvalidationEvent;
+  /** The write that made the value, when the history has it. */
+  origin: WriteEvent | undefined;
+}
+
+export interface CheckResult {
+  reads: number;
+  /** Reads that returned a value of this history. */
+  valueReads: number;
+  misses: number;
+  failedReads: number;
+  /** Reads that returned something else (another key's value, or not a value at all). */
+  damaged: ReadEvent[];
+  getOrSetReads: number;
+  /** getOrSet calls answered with a value their own factory did not compute (a hit, a flight, a lease wait). */
+  getOrSetHits: number;
+  invalidations: number;
+  failedInvalidations: number;
+  /** Value reads of a key that some invalidation had covered before the read began: what the checker judged. */
+  readsAfterInvalidation: number;
+  writes: { factory: number; set: number };
+  stale: StaleRead[];
+  /** Values of a `set` still in flight when another client's invalidation began (see the header). */
+  concurrentSets: StaleRead[];
+}
+
+export interface CheckOptions {
+  /** Count `concurrentSets` as stale, as API.md's wording reads. @default false */
+  strictSets?: boolean;
+}
+
+export function checkHistory(events: readonly HistoryEvent[], options: CheckOptions = {}): CheckResult {
+  const invalidationsByKey = new Map<string, InvalidationEvent[]>();
+  const origins = new Map<string, WriteEvent>();
+  const result: CheckResult = {
+    reads: 0,
+    valueReads: 0,
+    misses: 0,
+    failedReads: 0,
+    damaged: [],
+    getOrSetReads: 0,
+    getOrSetHits: 0,
+    invalidations: 0,
+    failedInvalidations: 0,
+    readsAfterInvalidation: 0,
+    writes: { factory: 0, set: 0 },
+    stale: [],
+    concurrentSets: [],
+  };
+  for (const event of events) {
+    if (event.type === 'write') {
+      origins.set(event.origin, event);
+      result.writes[event.via]++;
+    } else if (event.type === 'invalidation') {
+      if (event.error !== undefined) {
+        result.failedInvalidations++;
+        continue;
+      }
+      result.invalidations++;
+      for (const key of Object.keys(event.covered)) {
+        const list = invalidationsByKey.get(key);
+        if (list === undefined) invalidationsByKey.set(key, [event]);
+        else list.push(event);
+      }
+    }
+  }
+  for (const list of invalidationsByKey.values()) list.sort((a, b) => a.end - b.end);
+
+  for (const read of events) {
+    if (read.type !== 'read') continue;
+    result.reads++;
+    if (read.op === 'getOrSet') result.getOrSetReads++;
+    if (read.error !== undefined) {
+      result.failedReads++;
+      continue;
+    }
+    if (read.damaged !== undefined) {
+      result.damaged.push(read);
+      continue;
+    }
+    const value = read.result;
+    if (value === null) {
+      result.misses++;
+      continue;
+    }
+    if (value.key !== read.key) {
+      result.damaged.push(read);
+      continue;
+    }
+    result.valueReads++;
+    if (read.op === 'getOrSet' && read.computedHere !== true) result.getOrSetHits++;
+    const origin = origins.get(value.origin);
+    let judged = false;
+    let violated: InvalidationEvent | undefined;
+    let raced: InvalidationEvent | undefined;
+    for (const invalidation of invalidationsByKey.get(read.key) ?? []) {
+      if (invalidation.end >= read.start) break;
+      judged = true;
+      const after = invalidation.covered[read.key] as number;
+      if (value.issuedAt >= invalidation.start || value.v >= after) continue;
+      const concurrentSet =
+        origin?.via === 'set' && origin.end >= invalidation.start && origin.client !== invalidation.client;
+      if (concurrentSet && options.strictSets !== true) raced = invalidation;
+      else violated = invalidation;
+    }
+    if (judged) result.readsAfterInvalidation++;
+    const judgedRead = read as ReadEvent & { result: CachedValue };
+    if (violated !== undefined) result.stale.push({ read: judgedRead, invalidation: violated, origin });
+    else if (raced !== undefined)
+      result.concurrentSets.push({ read: judgedRead, invalidation: raced, origin });
+  }
+  return result;
+}
+
+/** One line: what was checked and what was found. */
+export function summarize(result: CheckResult): string {
+  const percent = (n: number, of: number) => (of === 0 ? '0' : ((100 * n) / of).toFixed(2));
+  return [
+    `${result.reads} reads (${result.valueReads} values, ${result.misses} misses, ${result.failedReads} failed)`,
+    `${result.invalidations} invalidations (${result.failedInvalidations} failed)`,
+    `${result.writes.factory} factory runs, ${result.writes.set} sets`,
+    `${result.getOrSetHits}/${result.getOrSetReads} getOrSet answered without their own factory`,
+    `${result.readsAfterInvalidation} value reads judged against an earlier invalidation`,
+    `${result.stale.length} STALE (${percent(result.stale.length, result.valueReads)}% of value reads)`,
+    `${result.concurrentSets.length} values of sets concurrent with an invalidation`,
+    ...(result.damaged.length > 0 ? [`${result.damaged.length} DAMAGED`] : []),
+  ].join(', ');
+}
+
+/** Stale reads broken down, to tell which path serves them: by read, by invalidation kind, by value origin. */
+export function breakdown(result: CheckResult): string {
+  const count = (label: (s: StaleRead) => string) => {
+    const counts = new Map<string, number>();
+    for (const s of result.stale) counts.set(label(s), (counts.get(label(s)) ?? 0) + 1);
+    return [...counts].map(([k, n]) => `${k} ${n}`).join(', ');
+  };
+  if (result.stale.length === 0) return 'no stale reads';
+  return [
+    `by read: ${count((s) => s.read.op)}`,
+    `by invalidation: ${count((s) => s.invalidation.kind)}`,
+    `by origin: ${count((s) => s.origin?.via ?? 'unknown')}`,
+    `same process as the invalidation: ${count((s) => String(s.read.pid === s.invalidation.pid))}`,
+    // A write that had not settled when the invalidation was called raced it; one that had, did not.
+    `write still in flight when the invalidation began: ${count((s) => (s.origin === undefined ? 'unknown' : `${s.origin.via} ${s.origin.end > s.invalidation.start}`))}`,
+  ].join('; ');
+}
+
+export interface ReportOptions {
+  seed: number;
+  label: string;
+  /** Stale reads shown in full. @default 3 */
+  shown?: number;
+  /** Events touching the key shown before each. @default 30 */
+  context?: number;
+  /** Show only the stale reads of values that came from a factory, or from a `set`. @default both */
+  origin?: 'factory' | 'set';
+}
+
+/** The failure report: the seed, then each shown stale read with its invalidation, origin and the key's past. */
+export function formatReport(
+  result: CheckResult,
+  events: readonly HistoryEvent[],
+  options: ReportOptions,
+): string {
+  const { seed, label, shown = 3, context = 30, origin: only } = options;
+  const t0 = events.reduce((min, e) => Math.min(min, eventTime(e)), Number.POSITIVE_INFINITY);
+  const lines = [
+    `${label}: ${summarize(result)}`,
+    `  ${breakdown(result)}`,
+    `  reproduce the operation mix with HISTORY_SEED=${seed} (timing is the machine's)`,
+  ];
+  for (const damaged of result.damaged.slice(0, shown)) {
+    lines.push('', `DAMAGED read: ${formatEvent(damaged, t0)}`);
+  }
+  const chosen = result.stale.filter((s) => only === undefined || s.origin?.via === only);
+  for (const [i, stale] of chosen.slice(0, shown).entries()) {
+    const { read, invalidation, origin } = stale;
+    lines.push(
+      '',
+      `STALE read ${i + 1} of ${chosen.length}${only === undefined ? '' : ` (values from ${only === 'set' ? 'a set' : 'a factory'})`}:`,
+      `  read          ${formatEvent(read, t0)}`,
+      `  invalidation  ${formatEvent(invalidation, t0)}`,
+      `  value origin  ${origin === undefined ? `${read.result.origin} (not in the history)` : formatEvent(origin, t0)}`,
+      `  why: the invalidation resolved at ${at(invalidation.end, t0)}, before the read began at ${at(read.start, t0)};`,
+      `       the value (v${read.result.v}, issued ${at(read.result.issuedAt, t0)}) predates it (started ${at(invalidation.start, t0)}, ${read.key} bumped to v${invalidation.covered[read.key]})`,
+      `  last ${context} events touching ${read.key} up to the read:`,
+    );
+    const touching = events
+      .filter((e) => touches(e, read.key) && eventTime(e) <= read.end)
+      .sort((a, b) => eventTime(a) - eventTime(b))
+      .slice(-context);
+    for (const event of touching) {
+      lines.push(`    ${event === read ? '>' : ' '} ${formatEvent(event, t0, read.key)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+function touches(event: HistoryEvent, key: string): boolean {
+  return event.type === 'invalidation' ? key in event.covered : event.key === key;
+}
+
+function eventTime(event: HistoryEvent): number {
+  return event.type === 'write' ? event.issuedAt : event.start;
+}
+
+function at(us: number, t0: number): string {
+  return `+${((us - t0) / 1000).toFixed(3)}ms`;
+}
+
+function value(v: CachedValue, t0: number): string {
+  return `v${v.v} (${v.origin}, issued ${at(v.issuedAt, t0)})`;
+}
+
+/** One event as a line: when, who, what, outcome. */
+export function formatEvent(event: HistoryEvent, t0: number, key?: string): string {
+  const span = `[${at(event.type === 'write' ? event.issuedAt : event.start, t0)} … ${at(event.end, t0)}]`;
+  const who = `${event.worker} pid ${event.pid}`;
+  switch (event.type) {
+    case 'read': {
+      const outcome =
+        event.error !== undefined
+          ? `failed: ${event.error}`
+          : event.damaged !== undefined
+            ? `DAMAGED ${event.damaged}`
+            : event.result === null
+              ? 'miss'
+              : `${value(event.result, t0)}${event.computedHere ? ' computed here' : ''}`;
+      return `${span} ${who} ${event.op}(${event.key}) → ${outcome}`;
+    }
+    case 'invalidation': {
+      const bumped =
+        key !== undefined && key in event.covered
+          ? `${key} → v${event.covered[key]}`
+          : Object.entries(event.covered)
+              .map(([k, v]) => `${k} → v${v}`)
+              .join(', ');
+      return `${span} ${who} ${event.target} (bumped ${bumped})${event.error ? ` failed: ${event.error}` : ''}`;
+    }
+    case 'write':
+      return `${span} ${who} ${event.via === 'factory' ? 'factory' : 'set'} ${event.origin} ${event.key} v${event.v}${event.error ? ` failed: ${event.error}` : ''}`;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The transports a history runs over, and the clients a process makes. Every network transport gets a
+ * generous deadline: on a loaded machine a reply later than the default turns a read into a miss, which is
+ * harmless to the checker but leaves less to check.
+ */
+import { MemcachedClient, type TransportFactory } from '@lovely-memcached/core';
+import { memjsTransport } from '@lovely-memcached/transport-memjs';
+import { metaTransport } from '@lovely-memcached/transport-meta';
+
+export type HistoryTransport = 'memory' | 'memjs' | 'meta' | 'meta-proxy';
+export type NetworkTransport = Exclude<HistoryTransport, 'memory'>;
+
+export const HISTORY_TRANSPORTS: readonly HistoryTransport[] = ['memory', 'memjs', 'meta', 'meta-proxy'];
+
+export const DEFAULT_DEADLINE_MS = 2000;
+
+export function networkTransport(name: NetworkTransport, timeout = DEFAULT_DEADLINE_MS): TransportFactory {
+  switch (name) {
+    case 'memjs':
+      return memjsTransport({ timeout });
+    case 'meta':
+      return metaTransport({ timeout });
+    case 'meta-proxy':
+      return metaTransport({ proxy: true, timeout });
+  }
+}
+
+/** One client per `clientsPerProcess`, each with its own connections (a factory call per client). */
+export function makeClients(
+  transport: () => TransportFactory,
+  servers: readonly string[],
+  count: number,
+): MemcachedClient[] {
+  return Array.from({ length: count }, () => new MemcachedClient({ transport: transport(), servers }));
+}
