@@ -109,6 +109,28 @@ export function describeGuaranteeDefects(name: string, setup: () => Promise<Defe
       expect(await a.query('label')).toBeUndefined();
     });
 
+    for (const how of ['dependency', 'namespace', 'all'] as const) {
+      it(`a set issued before the same client's ${how} invalidation never lands after it (found by the history checker)`, async () => {
+        const [a, b] = group(2) as [MemcachedClient, MemcachedClient];
+        const invalidate = () =>
+          how === 'dependency'
+            ? a.invalidate(undefined, { dependencies: ['stock'] })
+            : how === 'namespace'
+              ? a.invalidateNamespace()
+              : a.invalidateAll();
+        // Tokens unknown to `a`: its write waits for their read, while the invalidation goes out at once.
+        await Promise.all([a.set('first', 1, { dependencies: ['stock'] }), invalidate()]);
+        expect(await a.query('first')).toBeUndefined();
+        // Tokens known but stale (another client invalidated): the rewrite must not outlive the invalidation.
+        await b.invalidate(undefined, { dependencies: ['stock'] });
+        await Promise.all([a.set('second', 2, { dependencies: ['stock'] }), invalidate()]);
+        expect(await a.query('second')).toBeUndefined();
+        // Writes issued after the invalidation are stored.
+        await Promise.all([invalidate(), a.set('third', 3, { dependencies: ['stock'] })]);
+        expect(await a.query('third')).toBe(3);
+      });
+    }
+
     it("r2: a lease holder's dead write does not stall the waiters until lockTimeout", async () => {
       const [holder, ...waiters] = group(5) as MemcachedClient[];
       const options = { dependencies: ['dep'], lockTimeout: 3000 };

@@ -6,6 +6,7 @@ import { CacheError, KeyTrackingDisabledError } from './errors';
 import { isFresh } from './freshness';
 import { GetOrSetCall, type ReadThroughConnection } from './get-or-set-call';
 import { type GetOrSetOptions, resolveReadThroughSettings } from './get-or-set-options';
+import { InvalidationLog } from './invalidation-log';
 import { assertNamespace, encodeKey, hashedKey, type Key, type Namespace, rawKey } from './key';
 import { KeyTracker } from './key-tracking';
 import { addLeases } from './lease';
@@ -48,6 +49,7 @@ const TRANSPORT_METHODS = [
 /** The parts that live as long as one server list; `servers = [...]` replaces them together. */
 interface Connection extends ReadThroughConnection {
   tracker: KeyTracker | undefined;
+  invalidations: InvalidationLog;
 }
 
 /**
@@ -107,12 +109,14 @@ export class MemcachedClient {
     const tracker = this.options.trackKeys
       ? new KeyTracker(transport, reads, this.uid, this.options.now)
       : undefined;
+    const invalidations = new InvalidationLog();
     return {
+      invalidations,
       transport,
       reads,
       dependencies,
       tracker,
-      writer: new EntryWriter(transport, dependencies, tracker, this.options.compression),
+      writer: new EntryWriter(transport, dependencies, tracker, this.options.compression, invalidations),
       leases,
       leasedReads: new Map(),
       readThrough: new ReadThrough(leases, this.options.now),
@@ -233,7 +237,11 @@ export class MemcachedClient {
     const ns = this.resolveNamespace(options.ns);
     const target = key === undefined ? undefined : this.resolveKey(key, options.ns, options.raw);
     const records = this.dependencyRecords(options.dependencies, ns);
-    const { transport, dependencies } = this.connection;
+    const { transport, dependencies, invalidations } = this.connection;
+    invalidations.record(
+      target?.memcachedKey,
+      records.map((record) => record.tokenKey),
+    );
     await this.trace('invalidate', key, ns, target?.memcachedKey, () =>
       Promise.all([
         target && transport.delete(target.memcachedKey, { urgent: true }),
@@ -258,7 +266,8 @@ export class MemcachedClient {
       );
     }
     const tokenKey = this.namespaceTokenKeyOf(namespace) as string;
-    const { dependencies } = this.connection;
+    const { dependencies, invalidations } = this.connection;
+    invalidations.record(undefined, [tokenKey]);
     await this.trace('invalidateNamespace', undefined, namespace, undefined, () =>
       dependencies.invalidateNamespace(tokenKey),
     );
@@ -267,7 +276,8 @@ export class MemcachedClient {
   /** Flushes every server: all namespaces go. */
   async invalidateAll(): Promise<void> {
     this.assertOpen();
-    const { transport, dependencies } = this.connection;
+    const { transport, dependencies, invalidations } = this.connection;
+    invalidations.recordAll();
     await this.trace('invalidateAll', undefined, undefined, undefined, () => transport.flush());
     // Our own writes right after the flush must not be stamped with the tokens it took away.
     dependencies.forgetAllTokens();

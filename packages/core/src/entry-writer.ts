@@ -12,6 +12,8 @@
  *   started (memcached's leases, NSDI'13): an invalidation of the key in between deletes that item, and the
  *   computed value is then returned to its callers but never stored.
  */
+
+import { nextCallOrder } from './call-order';
 import type { ResolvedCompression } from './compression';
 import type { Dependencies, DependencyRecords } from './dependencies';
 import {
@@ -26,6 +28,7 @@ import {
 } from './entry-format';
 import { InvalidValueError } from './errors';
 import type { Freshness } from './freshness';
+import type { InvalidationLog } from './invalidation-log';
 import type { KeyTracker } from './key-tracking';
 import { type ResolvedKey, stampKeys } from './resolved-key';
 import { MEMCACHED_ITEM_OVERHEAD, type StoreStatus, type Transport } from './transport';
@@ -36,6 +39,7 @@ export class EntryWriter {
     private readonly dependencies: Dependencies,
     private readonly tracker: KeyTracker | undefined,
     private readonly compression: ResolvedCompression | undefined,
+    private readonly invalidations: InvalidationLog,
   ) {}
 
   /**
@@ -63,13 +67,17 @@ export class EntryWriter {
     const tokenKeys = stampKeys(resolved, records, namespaced);
     if (tokenKeys.length === 0)
       return keyIfStored(resolved, await this.store(resolved, body, [], exptime, records));
-    const { dependencies } = this;
+    const { dependencies, invalidations } = this;
+    const issued = nextCallOrder();
     // Read in the same round trip as the write, and issued after it: an invalidation that resolved before
     // this `set` was called is seen here.
     const current = dependencies.readStamps(tokenKeys);
     const guess = dependencies.knownStamps(tokenKeys);
     if (guess === undefined) {
-      return keyIfStored(resolved, await this.store(resolved, body, await current, exptime, records));
+      const stamps = await current;
+      // This client invalidated the entry after issuing this write: it landed, and is gone (in call order).
+      if (invalidations.coveredSince(issued, resolved.memcachedKey, tokenKeys)) return resolved.memcachedKey;
+      return keyIfStored(resolved, await this.store(resolved, body, stamps, exptime, records));
     }
     const entry = this.entry(resolved, body, guess, undefined);
     const [status, stamps] = await Promise.all([
@@ -77,6 +85,7 @@ export class EntryWriter {
       current,
     ]);
     if (status !== 'stored' || sameTokens(guess, stamps)) return keyIfStored(resolved, status);
+    if (invalidations.coveredSince(issued, resolved.memcachedKey, tokenKeys)) return resolved.memcachedKey;
     // The guess was stale: what was written is dead. Rewritten only if still exactly ours.
     const placed = await this.transport.get(resolved.memcachedKey);
     if (

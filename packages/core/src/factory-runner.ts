@@ -3,7 +3,15 @@
  * `hardTimeout` rejecting its callers and aborting its signal, and the soft `timeout` answering a stale value.
  */
 import { CacheError } from './errors';
-import type { Factory } from './read-through';
+
+export interface FactoryContext<T> {
+  /** The stale value being refreshed, if there is one. */
+  stale: T | undefined;
+  /** Aborted when the caller stops waiting (`hardTimeout`): stop the work, its result would be dropped. */
+  signal: AbortSignal;
+}
+
+export type Factory<T> = (context: FactoryContext<T>) => T | PromiseLike<T>;
 
 /** Runs the user's factory in a promise chain we own; `hardTimeout` rejects and aborts its signal. */
 export function runFactory<T>(

@@ -52,8 +52,10 @@ export type GetOrSetSettings = ReadThroughSettings & { storeSeconds: number };
 /** A caller whose reads keep finding flights from before it started computes alone after this many reads. */
 const MAX_READS = 3;
 
-export class GetOrSetCall<T> implements ReadThroughCall<T> {
+export class GetOrSetCall<T> implements ReadThroughCall<T>, OutcomeReader<T> {
   readonly started = nextCallOrder();
+  /** The item the last read found in the entry's place (the call is its own record: no object per hit). */
+  item: TransportItem | undefined = undefined;
   private reads = 0;
 
   constructor(
@@ -82,9 +84,9 @@ export class GetOrSetCall<T> implements ReadThroughCall<T> {
   answer(
     entry: ReadOutcome['entry'],
     lease: LeaseOutcome | undefined,
-    place: TransportItem | undefined,
+    placeCas: bigint | undefined,
   ): T | Promise<T> {
-    return this.connection.readThrough.answer(this, entry, lease, place, this.context);
+    return this.connection.readThrough.answer(this, entry, lease, placeCas, this.context);
   }
 
   request(): ReadThroughRequest<T> {
@@ -94,7 +96,7 @@ export class GetOrSetCall<T> implements ReadThroughCall<T> {
       factory: this.factory,
       settings,
       store: {
-        read: () => readForGetOrSet(connection, resolved, raw, settings, OUTCOME),
+        read: () => readForGetOrSet(connection, resolved, raw, settings, new OutcomeRecord()),
         prepare: (placeCas) => this.prepare(placeCas),
         reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
       },
@@ -152,19 +154,19 @@ function readForGetOrSet<R>(
 ): Promise<R> {
   const { reads, dependencies, leases, leasedReads, transport } = connection;
   const { memcachedKey, namespaceTokenKey } = resolved;
-  const seen: { item?: TransportItem } = {};
+  const seen = reader;
   if (raw || leases.readWithLease === undefined) {
     return readLiveEntry(reads, dependencies, memcachedKey, raw, namespaceTokenKey, undefined, seen).then(
       (entry) => {
         const { item } = seen;
-        if (entry !== undefined) return reader.answer(entry, undefined, item);
+        if (entry !== undefined) return reader.answer(entry, undefined, item?.cas);
         if (item === undefined) {
           return takePlaceholder(transport, memcachedKey, settings.lockTimeout, raw).then((lease) =>
             reader.answer(undefined, lease, undefined),
           );
         }
         if (isPlaceholder(item, raw)) return reader.answer(undefined, HELD, undefined);
-        return reader.answer(undefined, undefined, item);
+        return reader.answer(undefined, undefined, item.cas);
       },
     );
   }
@@ -182,29 +184,40 @@ function readForGetOrSet<R>(
   }
   const read = leased;
   let lease: LeaseOutcome | undefined;
+  let staleCas: bigint | undefined;
   const fetch = () =>
-    read.then(({ item, lease: taken }) => {
-      lease = taken;
-      return item;
+    read.then((leasedRead) => {
+      lease = leasedRead.lease;
+      staleCas = leasedRead.staleCas;
+      return leasedRead.item;
     });
   return readLiveEntry(reads, dependencies, memcachedKey, false, namespaceTokenKey, fetch, seen).then(
-    (entry) => reader.answer(entry, lease, seen.item),
+    (entry) => reader.answer(entry, lease, seen.item?.cas ?? staleCas),
   );
 }
 
-/** Told what a `getOrSet` read found, in the turn it was read. */
+/** Told what a `getOrSet` read found, in the turn it was read; `item` records the item read. */
 interface OutcomeReader<R> {
+  item?: TransportItem | undefined;
   answer(
     entry: ReadOutcome['entry'],
     lease: LeaseOutcome | undefined,
-    place: TransportItem | undefined,
+    placeCas: bigint | undefined,
   ): R | PromiseLike<R>;
 }
 
 /** The read of a flight's polls: the outcome itself. */
-const OUTCOME: OutcomeReader<ReadOutcome> = {
-  answer: (entry, lease, place) => ({ entry, lease, place }),
-};
+class OutcomeRecord implements OutcomeReader<ReadOutcome> {
+  item: TransportItem | undefined = undefined;
+
+  answer(
+    entry: ReadOutcome['entry'],
+    lease: LeaseOutcome | undefined,
+    placeCas: bigint | undefined,
+  ): ReadOutcome {
+    return { entry, lease, placeCas };
+  }
+}
 
 const HELD: LeaseOutcome = { status: 'held' };
 const NO_STAMPS: Promise<TokenStamp[]> = Promise.resolve([]);

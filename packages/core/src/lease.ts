@@ -9,45 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { flagsOf, Kind } from './entry-format';
 import { hashedKey } from './key';
-import type { Transport, TransportItem } from './transport';
+import type { LeaseOutcome, Leases, Transport, TransportItem } from './transport';
 
-/**
- * - `won`: this caller computes; `release()` once the value is stored (or the factory failed);
- * - `held`: someone else computes: wait for the value;
- * - `unavailable`: the lease's server cannot be reached: compute without one (never wait on a down server).
- */
-export type LeaseOutcome =
-  | {
-      status: 'won';
-      release(): Promise<void>;
-      /**
-       * The CAS of the item in the entry's own place when the lease was won there (a placeholder, or the entry
-       * being refreshed): the read-through write is a CAS against it, so an invalidation in between wins.
-       */
-      cas?: bigint;
-    }
-  | { status: 'held' }
-  | { status: 'unavailable' };
-
-/** A read of an entry that, on the server's word, also says who computes it (see `Leases.readWithLease`). */
-export interface LeasedRead {
-  /** The entry's item; undefined when absent, when only a lease holds its place, or when marked stale. */
-  item: TransportItem | undefined;
-  /** `won` / `held` when the server handed out the entry's lease or said someone else has it. */
-  lease?: LeaseOutcome;
-}
-
-export interface Leases {
-  /** Tries to take the lease on `memcachedKey` for `ttlMs` milliseconds. */
-  acquire(memcachedKey: string, ttlMs: number): Promise<LeaseOutcome>;
-  /**
-   * Optional, for servers that keep leases on the entry itself (memcached's meta `mg … N R`): reads the entry
-   * and, in the same round trip, takes its lease for `ttlMs` when it is absent, or when less than
-   * `staleSeconds` (> 0) of its life in memcached are left, which is when its grace has begun. A miss then
-   * costs one round trip to learn who computes, not two.
-   */
-  readWithLease?(memcachedKey: string, ttlMs: number, staleSeconds: number): Promise<LeasedRead>;
-}
+export type { LeasedRead, LeaseOutcome, Leases } from './transport';
 
 const LEASE_FLAGS = flagsOf(Kind.LEASE);
 

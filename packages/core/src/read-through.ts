@@ -20,21 +20,13 @@
  */
 import { nextCallOrder } from './call-order';
 import { CacheError } from './errors';
-import { runFactory, withSoftTimeout } from './factory-runner';
+import { type Factory, runFactory, withSoftTimeout } from './factory-runner';
 import { type Freshness, isFresh, shouldRefreshEarly } from './freshness';
 import type { LeaseOutcome, Leases } from './lease';
 import { warnOnce } from './option-checks';
 import { factoryChannel, leaseWaitChannel } from './tracing';
-import type { TransportItem } from './transport';
 
-export interface FactoryContext<T> {
-  /** The stale value being refreshed, if there is one. */
-  stale: T | undefined;
-  /** Aborted when the caller stops waiting (`hardTimeout`): stop the work, its result would be dropped. */
-  signal: AbortSignal;
-}
-
-export type Factory<T> = (context: FactoryContext<T>) => T | PromiseLike<T>;
+export type { Factory, FactoryContext } from './factory-runner';
 
 /** What a read found: the entry, the item in its place, and the lease when the server handed it out. */
 export interface ReadOutcome {
@@ -43,10 +35,10 @@ export interface ReadOutcome {
   /** Present when the read settled who computes (a server-side lease, or a placeholder taken with `add`). */
   lease?: LeaseOutcome;
   /**
-   * The item in the entry's place as read, live or dead, with its CAS; undefined when absent or a placeholder
-   * (a placeholder's CAS comes with its lease).
+   * The CAS of the item holding the entry's place as read: the entry, live, dead, or marked stale by another
+   * client; undefined when absent or a placeholder (a placeholder's CAS comes with its lease).
    */
-  place?: TransportItem;
+  placeCas?: bigint | undefined;
 }
 
 /** The write prepared before a factory runs; `undefined` when nothing can be written (no server reachable). */
@@ -130,25 +122,25 @@ export class ReadThrough {
     call: ReadThroughCall<T>,
     entry: ReadOutcome['entry'],
     lease: LeaseOutcome | undefined,
-    place: TransportItem | undefined,
+    placeCas: bigint | undefined,
     outcome: { hit?: boolean; stale?: boolean } | undefined,
   ): T | Promise<T> {
     if (outcome !== undefined) {
       outcome.hit = entry !== undefined;
       outcome.stale = entry !== undefined && !isFresh(entry.freshness, this.now());
     }
-    if (entry === undefined) return this.take(call, this.flight(call, undefined, lease, place));
+    if (entry === undefined) return this.take(call, this.flight(call, undefined, lease, placeCas));
     const value = entry.value as T;
     const now = this.now();
     if (isFresh(entry.freshness, now)) {
       // A lease won with a fresh value: memcached's clock says its grace has begun; refresh as if stale.
       if (lease?.status === 'won' || shouldRefreshEarly(entry.freshness, now, call.settings.earlyRefresh)) {
-        background(this.flight(call, { value }, lease, place));
+        background(this.flight(call, { value }, lease, placeCas));
       }
       return value;
     }
     // Stale, within grace (memcached keeps the entry no longer than that): serve it, refresh once, anywhere.
-    const refresh = this.flight(call, { value }, lease, place);
+    const refresh = this.flight(call, { value }, lease, placeCas);
     if (call.settings.timeout === undefined) {
       background(refresh);
       return value;
@@ -187,7 +179,7 @@ export class ReadThrough {
     call: ReadThroughCall<T>,
     stale: { value: T } | undefined,
     lease: LeaseOutcome | undefined,
-    place: TransportItem | undefined,
+    placeCas: bigint | undefined,
   ): Promise<Landed<T>> {
     const request = call.request();
     const { memcachedKey } = request;
@@ -197,7 +189,7 @@ export class ReadThrough {
       return running.landed as Promise<Landed<T>>;
     }
     const flight = { lease } as Flight<T>;
-    flight.landed = this.closable(this.fly(flight, request, call.started, stale, lease, place)).finally(
+    flight.landed = this.closable(this.fly(flight, request, call.started, stale, lease, placeCas)).finally(
       () => {
         if (this.flights.get(memcachedKey) === flight) this.flights.delete(memcachedKey);
       },
@@ -233,12 +225,12 @@ export class ReadThrough {
     started: number,
     stale: { value: T } | undefined,
     leased: LeaseOutcome | undefined,
-    place: TransportItem | undefined,
+    readCas: bigint | undefined,
   ): Promise<Landed<T>> {
     const { memcachedKey, settings } = request;
     // Without a lease from the read (a dead or stale entry, a raw key): the lease record beside the entry.
     let lease = leased ?? (await this.leases.acquire(memcachedKey, settings.lockTimeout));
-    let placeCas = placeCasOf(lease, place);
+    let placeCas = placeCasOf(lease, readCas);
     if (lease.status === 'held') {
       // Someone else refreshes: a stale value is good enough meanwhile; without one, wait for theirs.
       if (stale !== undefined) return { value: stale.value, basis: started };
@@ -320,13 +312,14 @@ export class ReadThrough {
       if (newer !== undefined && newer !== flight) return newer as Flight<T>;
       pause = Math.min(MAX_POLL_MS, pause * 1.5);
       const basis = nextCallOrder();
-      const { entry, lease, place } = await store.read();
+      const { entry, lease, placeCas: found } = await store.read();
       if (entry !== undefined && isFresh(entry.freshness, this.now()))
         return { value: entry.value as T, basis };
-      placeCas = placeCasOf(lease, place);
+      placeCas = placeCasOf(lease, found);
       if (lease?.status === 'won') return { lease, placeCas };
-      if (entry === undefined && place !== undefined) {
-        // Dead: the holder's value lost a dependency while it computed. One poller recomputes.
+      if (entry === undefined && found !== undefined) {
+        // Dead (the holder's value lost a dependency while it computed), or marked stale with nobody
+        // refreshing it (the plain read that was handed its lease does not compute). One poller recomputes.
         const beside = await this.leases.acquire(memcachedKey, settings.lockTimeout);
         if (beside.status !== 'held') return { lease: beside, placeCas };
       }
@@ -339,8 +332,8 @@ export class ReadThrough {
 }
 
 /** The CAS the write is conditional on: the lease's own item, else the item the read found in the place. */
-function placeCasOf(lease: LeaseOutcome | undefined, place: TransportItem | undefined): bigint | undefined {
-  return (lease?.status === 'won' ? lease.cas : undefined) ?? place?.cas;
+function placeCasOf(lease: LeaseOutcome | undefined, readCas: bigint | undefined): bigint | undefined {
+  return (lease?.status === 'won' ? lease.cas : undefined) ?? readCas;
 }
 
 function closedError(): CacheError {

@@ -46,9 +46,7 @@ export interface TransportItem {
  * Server-side leases, as a transport offers them (`Transport.leases`; the core's own, taken with `add`, are in
  * lease.ts). Defined here, with the rest of the seam, so that this module imports nothing of the core's above it:
  * lease.ts builds on `Transport`, and a `Transport` that named lease.ts's types made the two modules import each
- * other (an import cycle, which scripts/check-cycles.mjs refuses). Until lease.ts re-exports these instead of
- * declaring its own (`export type { LeasedRead, LeaseOutcome, Leases } from './transport'`), the two
- * declarations must stay the same.
+ * other (an import cycle, which scripts/check-cycles.mjs refuses); lease.ts re-exports them.
  */
 
 /**
@@ -75,6 +73,11 @@ export interface LeasedRead {
   item: TransportItem | undefined;
   /** `won` / `held` when the server handed out the entry's lease or said someone else has it. */
   lease?: LeaseOutcome;
+  /**
+   * The CAS of an item the read hid because another client marked it stale (`md … I`): it holds the entry's
+   * place, and a read-through write after a lease taken beside it is conditional on it.
+   */
+  staleCas?: bigint;
 }
 
 export interface Leases {

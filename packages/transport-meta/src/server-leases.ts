@@ -70,7 +70,12 @@ function readLeased(
         const placeholder = reply.flags === 0 && reply.value?.length === 0;
         // A stale-marked item was invalidated by another client: never served, as our own invalidations.
         const item = placeholder || reply.stale === true ? undefined : itemOf(reply);
-        return { item, lease: leaseOf(reply, placeholder, release) };
+        const lease = leaseOf(reply, placeholder, release);
+        // A stale-marked item still holds the place: a write after a lease taken beside it is a CAS on it.
+        if (reply.stale === true && !placeholder && reply.cas !== undefined) {
+          return { item, lease, staleCas: reply.cas };
+        }
+        return { item, lease };
       },
     };
   };

@@ -100,7 +100,7 @@ describe('server-side leases', () => {
     await Promise.all(clients.map((c) => c.close()));
   });
 
-  it('a cold getOrSet learns that it computes in one round trip (add-based leases: two)', async () => {
+  it('a cold getOrSet learns that it computes in one round trip (add-based leases: three)', async () => {
     const commandsBeforeFactory = async (transport: ReturnType<typeof metaTransport>) => {
       const client = new MemcachedClient({ transport, servers: server.servers });
       const commands: string[] = [];
@@ -119,9 +119,10 @@ describe('server-side leases', () => {
       }
       return before;
     };
-    // The read and the lease are one request (`mg … N`); without server-side leases a read, then an `add`.
+    // The read and the lease are one request (`mg … N`, whose reply carries the placeholder's CAS); without
+    // server-side leases a read, an `add` of the placeholder, and a read of its CAS (the write's condition).
     expect(await commandsBeforeFactory(metaTransport())).toEqual(['get']);
-    expect(await commandsBeforeFactory(metaTransport({ serverLeases: false }))).toEqual(['get', 'add']);
+    expect(await commandsBeforeFactory(metaTransport({ serverLeases: false }))).toEqual(['get', 'add', 'get']);
   });
 });
 
