@@ -272,15 +272,20 @@ export function describeGetOrSet(name: string, setup: () => Promise<GetOrSetSetu
       const gate = new Promise<void>((resolve) => {
         release = resolve;
       });
+      let started: () => void = () => {};
+      const factoryStarted = new Promise<void>((resolve) => {
+        started = resolve;
+      });
       const computing = a.getOrSet(
         'report',
         async () => {
+          started();
           await gate;
           return 'built from old data';
         },
         { dependencies: ['user:42'], grace: 600 },
       );
-      await sleep(30); // the factory has started: its tokens were taken
+      await factoryStarted; // its tokens were taken before it started (on a loaded machine, that can take a while)
       await b.invalidate(undefined, { dependencies: ['user:42'] });
       release();
       // The waiter gets what it waited for...

@@ -15,6 +15,15 @@ export interface DefectSetup {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A promise the test resolves when something happened (a factory started): no fixed sleeps on a loaded machine. */
+function signal(): { promise: Promise<void>; resolve(): void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
 export function describeGuaranteeDefects(name: string, setup: () => Promise<DefectSetup>): void {
   describe(`the invalidation guarantee over ${name}`, () => {
     let env: DefectSetup;
@@ -42,14 +51,16 @@ export function describeGuaranteeDefects(name: string, setup: () => Promise<Defe
       it(`r1: a getOrSet called after a ${how} invalidation resolved does not join the flight from before it`, async () => {
         const [client] = group(1) as [MemcachedClient];
         let version = 1;
+        const started = signal();
         const factory = async () => {
           const read = version;
+          started.resolve();
           await sleep(150);
           return `v${read}`;
         };
         const options = { dependencies: ['user:1'] };
         const first = client.getOrSet('cart', factory, options);
-        await sleep(40);
+        await started.promise; // not a fixed sleep: on a loaded machine the factory can start late
         version = 2;
         if (how === 'dependency') await client.invalidate(undefined, options);
         else await client.invalidateNamespace();
@@ -63,16 +74,18 @@ export function describeGuaranteeDefects(name: string, setup: () => Promise<Defe
     it("r10: invalidate(key) while another client's factory computes the key wins over its write", async () => {
       const [a, b] = group(2) as [MemcachedClient, MemcachedClient];
       let price = 10;
+      const started = signal();
       const computing = a.getOrSet(
         'price',
         async () => {
           const read = price;
+          started.resolve();
           await sleep(150);
           return read;
         },
         { lifetime: 3600 },
       );
-      await sleep(40);
+      await started.promise;
       price = 12;
       await b.invalidate('price');
       expect(await computing).toBe(10);
@@ -140,9 +153,17 @@ export function describeGuaranteeDefects(name: string, setup: () => Promise<Defe
         await sleep(250);
         return who;
       };
+      const holding = signal();
       const started = Date.now();
-      const first = (holder as MemcachedClient).getOrSet('report', factory('holder'), options);
-      await sleep(80);
+      const first = (holder as MemcachedClient).getOrSet(
+        'report',
+        async () => {
+          holding.resolve();
+          return factory('holder')();
+        },
+        options,
+      );
+      await holding.promise;
       await (holder as MemcachedClient).invalidate(undefined, { dependencies: ['dep'] });
       const results = await Promise.all([
         first,
