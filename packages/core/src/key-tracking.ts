@@ -29,11 +29,20 @@ const REGISTRY_KEY = 'lovely-memcached:tracking:uids';
 const RECORD_PREFIX = 'lovely-memcached:tracking:';
 const REGISTRY_FLAGS = flagsOf(Kind.REGISTRY);
 const RECORD_FLAGS = flagsOf(Kind.TRACKING);
-/** A client compacts its own record after this many lines appended. */
-const COMPACT_OWN_EVERY = 1000;
 /**
- * At most this many characters of lines per append (UTF-16 units, under 48 KiB): a turn's lines go out together, but a batch never nears the
- * item size limit (a chunk then takes the lines a single set would have left it room for, as before).
+ * A client compacts the chunk of its own record it writes to after this many lines appended, and once the
+ * bytes appended since its last compaction reach OWN_GROWTH times what that compaction left. Compacting reads
+ * the chunk and checks every entry it lists, so a fixed interval made a chunk of n live lines cost n / 1000
+ * entry reads per `set` (up to ~19 with a full chunk of unique keys); growing with the chunk, it costs at most
+ * (1 + OWN_GROWTH) / OWN_GROWTH, and the chunk stays within 1 + OWN_GROWTH times what compaction leaves of it
+ * (or COMPACT_OWN_EVERY lines more).
+ */
+const COMPACT_OWN_EVERY = 1000;
+const OWN_GROWTH = 2;
+/**
+ * At most this many characters of lines per append (UTF-16 units, under 48 KiB): a turn's lines go out
+ * together, but a batch never nears the item size limit (a chunk takes the lines a single set would have
+ * fitted, as before).
  */
 const MAX_APPEND_CHARS = 16 * 1024;
 /** `keys()` compacts a record when at least this share of its lines is garbage (and it has a few lines). */
@@ -89,6 +98,9 @@ export class KeyTracker {
   /** The chunk of our record that took the last line: appends start there (see chunked-record.ts). */
   private chunk = 0;
   private linesSinceCompaction = 0;
+  private bytesSinceCompaction = 0;
+  /** The size of our chunk when last compacted (read after the compaction; 0 for a chunk new to us). */
+  private compactedBytes = 0;
   /** The lines tracked this turn, not yet sent, and the promise of their append (see `track`). */
   private pending: { lines: string[]; written: Promise<void> } | undefined;
   private registryCheckedAt = Number.NEGATIVE_INFINITY;
@@ -131,19 +143,36 @@ export class KeyTracker {
   private async appendLines(lines: readonly string[]): Promise<void> {
     const appends: Promise<void>[] = [];
     let text = '';
+    const send = () => {
+      const bytes = Buffer.from(text);
+      this.bytesSinceCompaction += bytes.length;
+      appends.push(this.append(bytes));
+    };
     for (const line of lines) {
       if (text !== '' && text.length + line.length > MAX_APPEND_CHARS) {
-        appends.push(this.append(Buffer.from(text)));
+        send();
         text = '';
       }
       text += line;
     }
-    appends.push(this.append(Buffer.from(text)));
+    send();
     await Promise.all(appends);
     this.linesSinceCompaction += lines.length;
-    if (this.linesSinceCompaction >= COMPACT_OWN_EVERY) {
+    if (
+      this.linesSinceCompaction >= COMPACT_OWN_EVERY &&
+      this.bytesSinceCompaction >= this.compactedBytes * OWN_GROWTH
+    ) {
       this.linesSinceCompaction = 0;
-      await this.compact(chunkKey(this.recordKey, this.chunk), undefined);
+      this.bytesSinceCompaction = 0;
+      const key = chunkKey(this.recordKey, this.chunk);
+      await this.compact(key, undefined);
+      // What the compaction left (or, had an append voided its CAS, more): read apart, the set does not wait.
+      this.reads.get(key).then(
+        (item) => {
+          if (key === chunkKey(this.recordKey, this.chunk)) this.compactedBytes = item?.value.length ?? 0;
+        },
+        () => {},
+      );
     }
   }
 
@@ -156,6 +185,8 @@ export class KeyTracker {
       this.chunk,
       (key) => this.compact(key, undefined),
     );
+    // A chunk new to us (the next one, or the first again): nothing known of its size.
+    if (chunk !== this.chunk) this.compactedBytes = 0;
     this.chunk = chunk;
     if (outcome === 'created') {
       // A new record: our first write, or the servers were flushed (and the registry with them).
