@@ -4,8 +4,15 @@
  * Batching is on the microtask queue, never on a timer: a lone caller pays one microtask, not a delay, and 64
  * concurrent queries (or the dependency-token checks they all make after their entries arrive together) leave
  * as one multi-get.
+ *
+ * The microtask is a resolved promise's `then`, not `queueMicrotask`: test runners' fake timers fake
+ * `queueMicrotask` (Jest's by default), and every read would wait for the test to advance them. Both queue the
+ * callback at once, in the same order.
  */
 import type { Transport, TransportItem } from './transport';
+
+/** Queues the batcher's callbacks on the microtask queue (see above): one promise for every batcher. */
+const resolved = Promise.resolve();
 
 /**
  * From this many keys a `getMany` is its own multi-get: joining the batch would cost a waiter per key (10,000
@@ -84,7 +91,7 @@ export class ReadBatcher {
       // A lone caller: the read leaves now, not after the batching microtask. Reads joining it in this turn
       // are batched as usual, and that batch's size puts the batcher back into batching.
       this.sentAloneThisTurn = true;
-      queueMicrotask(this.endTurn);
+      resolved.then(this.endTurn);
       try {
         return this.transport.get(key);
       } catch (error) {
@@ -144,7 +151,7 @@ export class ReadBatcher {
       this.loneKey = key;
       this.loneWaiter = waiter;
       this.batchFollowsAlone = this.sentAloneThisTurn;
-      queueMicrotask(this.flushBatch);
+      resolved.then(this.flushBatch);
       return;
     }
     let pending = this.pending;

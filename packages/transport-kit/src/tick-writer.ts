@@ -5,14 +5,22 @@
  * a loopback round trip at concurrency 1). The rest of the tick is corked and written together at its end, in
  * one writev: 64 concurrent sets are two syscalls, not 64 (with Nagle off, which keeps a lone request from
  * waiting for an ACK). A tick that wrote more than one TLS record tells the stall nudger (stall-nudge.ts).
+ *
+ * The tick ends in a microtask queued by its first request (a resolved promise's `then`), not in
+ * `process.nextTick` or `queueMicrotask`: test runners' fake timers fake those (Jest's by default), and every
+ * request after a tick's first would stay corked until the test advanced them.
  */
 import type { Socket } from 'node:net';
 import { type StallNudger, TLS_RECORD_SIZE } from './stall-nudge';
+
+/** Queues the end of a tick on the microtask queue (see above): one promise for every connection. */
+const resolved = Promise.resolve();
 
 export class TickWriter {
   private tickOpen = false;
   private corked = false;
   private tickBytes = 0;
+  private readonly endTickCallback = () => this.endTick();
 
   constructor(
     private readonly socket: Socket,
@@ -24,7 +32,7 @@ export class TickWriter {
   write(bytes: Buffer | string): void {
     if (!this.tickOpen) {
       this.tickOpen = true;
-      process.nextTick(() => this.endTick());
+      resolved.then(this.endTickCallback);
     } else if (!this.corked) {
       this.corked = true;
       this.socket.cork();

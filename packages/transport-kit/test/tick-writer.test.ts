@@ -1,6 +1,6 @@
 /** How both network transports write: a tick's first request at once, the rest corked until the tick ends. */
 import type { Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { closedReason, TickWriter } from '../src';
 
 /** A socket that records what it was asked to do, in order. */
@@ -40,6 +40,26 @@ describe('TickWriter', () => {
     await nextTick();
     // The hook's request opens the next tick but joins the corked ones: order is kept, one uncork.
     expect(calls).toEqual(['write a', 'cork', 'write b', 'write c', 'write mn', 'uncork']);
+  });
+
+  it('ends the tick without process.nextTick or queueMicrotask, which fake timers fake (Jest by default)', async () => {
+    const nextTickSpy = vi.spyOn(process, 'nextTick').mockImplementation(() => {});
+    const microtaskSpy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation(() => {});
+    try {
+      const { calls, socket } = recordingSocket();
+      const writer = new TickWriter(socket, undefined);
+      writer.write('a');
+      writer.write('b');
+      await Promise.resolve();
+      expect(calls).toEqual(['write a', 'cork', 'write b', 'uncork']);
+      writer.write('c'); // the next tick's first request: at once again
+      expect(calls.at(-1)).toBe('write c');
+      expect(nextTickSpy).not.toHaveBeenCalled();
+      expect(microtaskSpy).not.toHaveBeenCalled();
+    } finally {
+      nextTickSpy.mockRestore();
+      microtaskSpy.mockRestore();
+    }
   });
 
   it('tells the stall nudger after a tick that wrote more than one TLS record', async () => {

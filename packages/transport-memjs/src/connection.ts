@@ -144,7 +144,8 @@ export class Connection implements HealthConnection {
       onReply: (response) => {
         if (response.status !== Status.OK) {
           // Settle everything before reporting, so no caller waits on a connection that cannot serve it.
-          queueMicrotask(() => this.break('auth'));
+          // A resolved promise's `then`, not `queueMicrotask`: test runners' fake timers fake the latter.
+          Promise.resolve().then(() => this.break('auth'));
           return true;
         }
         const held = this.held ?? [];
