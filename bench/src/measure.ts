@@ -77,13 +77,15 @@ export async function timeOnce(
  * The throughput ratio of `subject` to `base` for a small difference: the two alternate call by call (in
  * alternating order), each call timed on its own, so drift of the VM (a neighbour, a frequency change) hits both
  * alike; the ratio is of their median latencies, and of each fifth of the samples, to show its spread.
+ * `throughputRatio` is of their total times: what the rare slow call (a compaction, say) costs, which a median
+ * leaves out.
  * (Interleaving whole 200 ms runs, as `compare` does, left the per-round ratios' quartiles ±5 % apart here.)
  */
 export async function alternate(
   [base, subject]: readonly [Subject, Subject],
   concurrency: number,
   samples: number,
-): Promise<{ ratio: number; fifths: number[] }> {
+): Promise<{ ratio: number; fifths: number[]; throughputRatio: number }> {
   const run = (s: Subject) =>
     concurrency === 1 ? s.op() : Promise.all(Array.from({ length: concurrency }, s.op));
   const time = async (s: Subject) => {
@@ -106,8 +108,10 @@ export async function alternate(
   const ratio = (from: number, to: number) =>
     median(baseTimes.slice(from, to)) / median(subjectTimes.slice(from, to));
   const fifth = Math.floor(samples / 5);
+  const total = (times: number[]) => times.reduce((sum, time) => sum + time, 0);
   return {
     ratio: ratio(0, samples),
+    throughputRatio: total(baseTimes) / total(subjectTimes),
     fifths: Array.from({ length: 5 }, (_, i) => ratio(i * fifth, (i + 1) * fifth)),
   };
 }
