@@ -33,8 +33,16 @@ export function describeCompression(
       '%s: stored smaller from the threshold up, read back identical by every client',
       async (codec) => {
         const env = await setup();
-        const writer = new MemcachedClient({ ...env, compression: { threshold: 1024, codec } });
-        const plainReader = new MemcachedClient({ ...env, compression: false });
+        const writer = new MemcachedClient({
+          transport: env.transport,
+          servers: env.servers,
+          compression: { threshold: 1024, codec },
+        });
+        const plainReader = new MemcachedClient({
+          transport: env.transport,
+          servers: env.servers,
+          compression: false,
+        });
         const transport = env.transport(env.servers);
         const big = {
           html: page(64 * 1024),
@@ -56,11 +64,11 @@ export function describeCompression(
 
     it('stores a value over the item limit that compresses under it; one that does not is refused', async () => {
       const env = await setup();
-      const client = new MemcachedClient(env);
+      const client = new MemcachedClient({ transport: env.transport, servers: env.servers });
       const html = page(3 * 1024 * 1024);
       expect(await client.set('huge-page', html)).not.toBeNull();
       expect(await client.query('huge-page')).toBe(html);
-      const off = new MemcachedClient({ ...env, compression: false });
+      const off = new MemcachedClient({ transport: env.transport, servers: env.servers, compression: false });
       await expect(off.set('huge-page', html)).rejects.toMatchObject({ code: 'ERR_VALUE_TOO_LARGE' });
       await Promise.all([client.close(), off.close()]);
       await env.teardown();
@@ -68,7 +76,7 @@ export function describeCompression(
 
     it('reads a corrupt or bomb entry as a miss, and an unknown codec too', async () => {
       const env = await setup();
-      const client = new MemcachedClient(env);
+      const client = new MemcachedClient({ transport: env.transport, servers: env.servers });
       const transport = env.transport(env.servers);
       const key = (await client.set('victim', page(32 * 1024))) as string;
       const write = (bytes: Uint8Array) => transport.set(key, bytes, { flags: COMPRESSED_JSON_FLAGS });
@@ -86,7 +94,11 @@ export function describeCompression(
 
     it('leaves raw values without dependencies plain for other clients; compresses raw with dependencies', async () => {
       const env = await setup();
-      const client = new MemcachedClient({ ...env, compression: { threshold: 100 } });
+      const client = new MemcachedClient({
+        transport: env.transport,
+        servers: env.servers,
+        compression: { threshold: 100 },
+      });
       const transport = env.transport(env.servers);
       const text = page(8 * 1024);
       await client.set('plain', text, { raw: true });
@@ -106,7 +118,11 @@ export function describeCompression(
         compress: (bytes) => deflateRawSync(Buffer.from(bytes).reverse()),
         decompress: (bytes) => Buffer.from(inflateRawSync(bytes)).reverse(),
       };
-      const client = new MemcachedClient({ ...env, compression: { threshold: 10, codec: reversing } });
+      const client = new MemcachedClient({
+        transport: env.transport,
+        servers: env.servers,
+        compression: { threshold: 10, codec: reversing },
+      });
       const value = { text: page(4096) };
       await client.set('custom', value);
       expect(await client.query('custom')).toEqual(value);
@@ -122,8 +138,16 @@ export function describeCompression(
         compress: (bytes) => zlib.gzipSync(bytes),
         decompress: (bytes, maxLength) => zlib.gunzipSync(bytes, { maxOutputLength: maxLength }),
       });
-      const a = new MemcachedClient({ ...env, compression: { threshold: 0, codec: gzip() } });
-      const b = new MemcachedClient({ ...env, compression: { threshold: 0, codec: gzip() } });
+      const a = new MemcachedClient({
+        transport: env.transport,
+        servers: env.servers,
+        compression: { threshold: 0, codec: gzip() },
+      });
+      const b = new MemcachedClient({
+        transport: env.transport,
+        servers: env.servers,
+        compression: { threshold: 0, codec: gzip() },
+      });
       const value = { text: page(4096) };
       await a.set('from-a', value);
       await b.set('from-b', value);

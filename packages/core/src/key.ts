@@ -6,6 +6,7 @@
  * back to the original key, which is how key tracking returns keys as they were given.
  */
 import * as crypto from 'node:crypto';
+import { article, describeValue } from './describe-value';
 import { InvalidKeyError } from './errors';
 import { MAX_KEY_LENGTH } from './transport';
 
@@ -15,19 +16,11 @@ export type Key = KeyPrimitive | readonly Key[] | { readonly [property: string]:
 /** `null` is "no namespace". */
 export type Namespace = string | null;
 
-function describe(value: unknown): string {
-  if (typeof value === 'symbol' || typeof value === 'function') return String(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
+const describe = describeValue;
 
 function invalidKey(key: unknown, why: string): InvalidKeyError {
   return new InvalidKeyError(
-    `invalid key ${describe(key)}: ${why}. Keys are strings, finite numbers, booleans, or arrays / plain objects of those.`,
+    `invalid key ${describe(key)}: ${why}; keys are strings, finite numbers, booleans, or arrays / plain objects of those`,
     { context: { key } },
   );
 }
@@ -59,13 +52,21 @@ function encodeInto(value: unknown, root: unknown, parents: object[]): string {
           .map((name) => `${JSON.stringify(name)}:${encodeInto(record[name], root, parents)}`);
         text = `{${fields.join(',')}}`;
       } else {
-        throw invalidKey(root, `a ${value.constructor?.name ?? 'class'} instance cannot be (part of) a key`);
+        throw invalidKey(
+          root,
+          `${article(value.constructor?.name ?? 'class')} instance cannot be (part of) a key`,
+        );
       }
       parents.pop();
       return text;
     }
     default:
-      throw invalidKey(root, `a ${typeof value} cannot be (part of) a key`);
+      throw invalidKey(
+        root,
+        value === undefined
+          ? 'undefined cannot be (part of) a key'
+          : `${article(typeof value)} cannot be (part of) a key`,
+      );
   }
 }
 
@@ -171,7 +172,7 @@ export function rawKey(key: unknown, ns: unknown): string {
   const full = (ns ?? '') + key;
   if (!isMemcachedKey(full)) {
     throw new InvalidKeyError(
-      `invalid raw key ${JSON.stringify(full)}: a raw key (namespace included) must be 1-${MAX_KEY_LENGTH} bytes of printable ASCII without spaces or control characters`,
+      `invalid raw key ${describe(full)}: a raw key (namespace included) must be 1-${MAX_KEY_LENGTH} bytes of printable ASCII without spaces or control characters`,
       { context: { key: full } },
     );
   }

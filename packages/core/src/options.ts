@@ -1,8 +1,11 @@
 import { type CompressionOptions, type ResolvedCompression, resolveCompression } from './compression';
+import { describeValue } from './describe-value';
+import { type Duration, durationIn } from './duration';
 import { CacheError } from './errors';
 import type { Namespace } from './key';
 import { toExptime } from './lifetime';
 import { checkBoolean, checkFunction } from './option-checks';
+import { checkOptionNames, checkOptionsObject, type OptionNames } from './option-names';
 import type { TransportFactory } from './transport';
 
 export interface MemcachedClientOptions {
@@ -13,12 +16,17 @@ export interface MemcachedClientOptions {
   transport: TransportFactory;
   /**
    * `host:port` (or `host:port:weight`) of every server, as an array or one comma-separated string (like a
-   * `MEMCACHED_SERVERS` variable); keys are spread over them by consistent hashing.
+   * `MEMCACHED_SERVERS` variable); keys are spread over them by consistent hashing. `undefined` takes the
+   * default, so `servers: process.env.MEMCACHED_SERVERS` works as it reads. A port must be 1-65535.
    * @default ['127.0.0.1:11211']
    */
-  servers?: string | readonly string[];
-  /** Lifetime of entries set without one, in seconds; 0 = no expiry. @default 3600 */
-  defaultLifetime?: number;
+  servers?: string | readonly string[] | undefined;
+  /**
+   * Lifetime of entries set without one: seconds (a number), or a string with a unit (`'30s'`, `'5m'`, `'1h'`,
+   * `'1d'`); 0 = no expiry.
+   * @default 3600
+   */
+  defaultLifetime?: Duration;
   /** Namespace of calls that give no `ns`; `null` = no namespace. @default null */
   defaultNS?: Namespace;
   /** Record stored keys so `keys()` can list them (costs an append per `set`). @default false */
@@ -46,8 +54,20 @@ export interface ResolvedOptions {
 export const DEFAULT_SERVERS: readonly string[] = ['127.0.0.1:11211'];
 export const DEFAULT_LIFETIME = 3600;
 
+/** Every name `MemcachedClientOptions` has (a name missing here fails the typecheck). */
+export const CLIENT_OPTION_NAMES = {
+  transport: true,
+  servers: true,
+  defaultLifetime: true,
+  defaultNS: true,
+  trackKeys: true,
+  now: true,
+  compression: true,
+} as const satisfies Record<keyof MemcachedClientOptions, true>;
+
 /** The one place defaults are applied and options checked: a bad option fails when the client is made. */
 export function resolveOptions(options: MemcachedClientOptions): ResolvedOptions {
+  checkOptionNames('the MemcachedClient options', options, CLIENT_OPTION_NAMES);
   const now = options.now === undefined ? () => Date.now() : checkFunction('now', options.now);
   return {
     transport: options.transport,
@@ -60,47 +80,21 @@ export function resolveOptions(options: MemcachedClientOptions): ResolvedOptions
   };
 }
 
-/** How a bad option value is shown in a message: strings quoted, so `"60"` is not mistaken for `60`. */
-function shown(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  try {
-    return String(value);
-  } catch {
-    return Object.prototype.toString.call(value); // Object.create(null) has no toString
-  }
-}
-
 /**
  * A lifetime as `set` takes it (ERR_INVALID_LIFETIME, as for a lifetime given to a call), refused now rather
- * than on the first `set`, with the option named: a string from `process.env` is the usual culprit.
+ * than on the first `set`, with the option named: a bare number string from `process.env` (`'60'`, no unit) is
+ * the usual culprit.
  */
 function checkDefaultLifetime(value: unknown, nowMs: number): number {
-  const context = { option: 'defaultLifetime', value };
-  if (typeof value !== 'number') {
-    throw new CacheError(
-      'ERR_INVALID_LIFETIME',
-      `\`defaultLifetime\` must be a number of seconds (0 = no expiry), got ${shown(value)}${typeof value === 'string' ? ': convert it, e.g. `Number(process.env.LIFETIME)`' : ''}`,
-      { context },
-    );
-  }
-  try {
-    toExptime(value, () => nowMs);
-  } catch (error) {
-    const reason =
-      error instanceof Error ? error.message.replace(/^\[lovely-memcached\] /, '') : String(error);
-    throw new CacheError('ERR_INVALID_LIFETIME', `\`defaultLifetime\` ${shown(value)} refused: ${reason}`, {
-      cause: error,
-      context,
-    });
-  }
-  return value;
+  toExptime(value as Duration, () => nowMs, 'defaultLifetime');
+  return durationIn('s', value);
 }
 
 function checkDefaultNamespace(value: unknown): Namespace {
   if (value !== null && typeof value !== 'string') {
     throw new CacheError(
       'ERR_INVALID_OPTION',
-      `\`defaultNS\` must be a string, or null for no namespace, got ${shown(value)}`,
+      `\`defaultNS\` must be a string, or null for no namespace, got ${describeValue(value)}`,
       { context: { option: 'defaultNS', value } },
     );
   }
@@ -119,7 +113,7 @@ export function serverList(servers: unknown): string[] {
   if (!Array.isArray(list) || list.length === 0 || !list.every((server) => typeof server === 'string')) {
     throw new CacheError(
       'ERR_INVALID_OPTION',
-      `\`servers\` must be a non-empty array of "host:port" strings, or one comma-separated string of them; got ${JSON.stringify(servers)}`,
+      `\`servers\` must be a non-empty array of "host:port" strings, or one comma-separated string of them; got ${describeValue(servers)}`,
       { context: { option: 'servers', value: servers } },
     );
   }
@@ -127,8 +121,12 @@ export function serverList(servers: unknown): string[] {
 }
 
 export interface SetOptions {
-  /** Seconds from now; 0 = no expiry; fractions round up. @default the client's `defaultLifetime` */
-  lifetime?: number;
+  /**
+   * Seconds from now (a number), or a string with a unit (`'30s'`, `'5m'`, `'1h'`, `'1d'`); 0 = no expiry;
+   * fractions of a second round up.
+   * @default the client's `defaultLifetime`
+   */
+  lifetime?: Duration;
   /** Namespace; `null` = none. @default the client's `defaultNS` */
   ns?: Namespace;
   /** Use the key as it is (a string, prefixed with the namespace) instead of hashing it. @default false */
@@ -146,6 +144,11 @@ export interface QueryOptions<T = unknown> {
   default?: T;
 }
 
+/** A raw query's options: its value comes back as stored, a string or bytes. */
+export interface RawQueryOptions<D = undefined> extends QueryOptions<D> {
+  raw: true;
+}
+
 export interface InvalidateOptions {
   /** @default the client's `defaultNS` */
   ns?: Namespace;
@@ -158,4 +161,34 @@ export interface InvalidateOptions {
 export interface DependentsOptions {
   /** @default the client's `defaultNS` */
   ns?: Namespace;
+}
+
+/** The names of each call's options (a name missing here fails the typecheck). */
+export const SET_OPTION_NAMES = {
+  lifetime: true,
+  ns: true,
+  raw: true,
+  dependencies: true,
+} as const satisfies Record<keyof SetOptions, true>;
+export const QUERY_OPTION_NAMES = {
+  ns: true,
+  raw: true,
+  default: true,
+} as const satisfies Record<keyof QueryOptions, true>;
+export const INVALIDATE_OPTION_NAMES = {
+  ns: true,
+  raw: true,
+  dependencies: true,
+} as const satisfies Record<keyof InvalidateOptions, true>;
+export const DEPENDENTS_OPTION_NAMES = {
+  ns: true,
+} as const satisfies Record<keyof DependentsOptions, true>;
+
+/**
+ * A call's options object, checked: an object, with names the call knows. A few property reads, no
+ * allocation; a call without options never gets here.
+ */
+export function checkCallOptions(call: string, options: unknown, known: OptionNames): void {
+  checkOptionsObject(`the options of ${call}()`, options);
+  checkOptionNames(`the options of ${call}()`, options as object, known);
 }

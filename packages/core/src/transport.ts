@@ -192,18 +192,37 @@ export interface Transport {
 /** How a client gets a transport: `memjsTransport(options)` and `memoryTransport(options)` return one. */
 export type TransportFactory = (servers: readonly string[]) => Transport;
 
-/** Splits `host:port[:weight]`; memcached's default port when none is given. */
+/**
+ * Splits `host:port[:weight]`; memcached's default port when none is given. Refuses what no server can be: a
+ * port outside 1-65535 (Node would throw a RangeError on every call), a weight below 1, a host that is not a
+ * name or an address (`127.0.0.1;11211` would otherwise be looked up as a host name, and fail on every call).
+ */
 export function parseServerAddress(address: string): { host: string; port: number; weight: number } {
-  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?(?::(\d+))?$/.exec(address.trim());
+  const match =
+    typeof address === 'string' ? /^(\[[^\]]+\]|[^:]+)(?::(\d+))?(?::(\d+))?$/.exec(address.trim()) : null;
   if (!match || match[1] === undefined) {
-    throw new CacheError(
-      'ERR_INVALID_OPTION',
-      `invalid server address ${JSON.stringify(address)}: use host:port`,
+    throw invalidAddress(address, 'use "host:port" (or "host:port:weight"; IPv6 as "[::1]:11211")');
+  }
+  const host = match[1];
+  if (!host.startsWith('[') && !HOST.test(host)) {
+    throw invalidAddress(
+      address,
+      `the host ${JSON.stringify(host)} is not a host name or IP address: use "host:port", several separated by commas`,
     );
   }
-  return {
-    host: match[1],
-    port: match[2] === undefined ? 11211 : Number(match[2]),
-    weight: match[3] === undefined ? 1 : Number(match[3]),
-  };
+  const port = match[2] === undefined ? 11211 : Number(match[2]);
+  if (port < 1 || port > 65535) throw invalidAddress(address, `the port ${port} is outside 1-65535`);
+  const weight = match[3] === undefined ? 1 : Number(match[3]);
+  if (weight < 1) throw invalidAddress(address, 'the weight must be 1 or more');
+  return { host, port, weight };
+}
+
+/** A host name (letters, digits, `-`, `_`, dots) or an IPv4 address; IPv6 comes in brackets. */
+const HOST = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
+
+function invalidAddress(address: unknown, why: string): CacheError {
+  const shown = typeof address === 'string' ? JSON.stringify(address) : String(address);
+  return new CacheError('ERR_INVALID_OPTION', `invalid server address ${shown}: ${why}`, {
+    context: { option: 'servers', value: address },
+  });
 }

@@ -27,7 +27,7 @@ describe('client options are checked when the client is made, naming the option 
     // What `Number(process.env.X)` is not: a string straight from the environment.
     ['defaultLifetime', '60', 'ERR_INVALID_LIFETIME', '"60"'],
     ['defaultNS', 5, 'ERR_INVALID_OPTION', '5'],
-    ['defaultNS', { name: 'x' }, 'ERR_INVALID_OPTION', '[object Object]'],
+    ['defaultNS', { name: 'x' }, 'ERR_INVALID_OPTION', '{"name":"x"}'],
     ['trackKeys', 'yes', 'ERR_INVALID_OPTION', '"yes"'],
     ['trackKeys', 1, 'ERR_INVALID_OPTION', '1'],
     ['now', 5, 'ERR_INVALID_OPTION', '5'],
