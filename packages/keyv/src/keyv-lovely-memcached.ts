@@ -43,13 +43,16 @@ interface Failure {
 export class KeyvLovelyMemcached extends EventEmitter implements KeyvStoreAdapter {
   /** The client underneath: use it directly for what Keyv has no words for (dependencies, `getOrSet`, stats). */
   readonly client: MemcachedClient;
-  /** Set by Keyv (`'keyv'` unless configured); one adapter per Keyv, since Keyv assigns it. */
-  namespace: string | undefined;
   opts: KeyvLovelyMemcachedOpts;
 
   private readonly ownsClient: boolean;
   private currentNs: string | undefined;
   private namespaceOfNs: string | undefined;
+  private keyvNamespace: string | undefined;
+  /** A Keyv is attaching: it adds its `error` listener, then assigns its namespace (Keyv's constructor). */
+  private attaching = false;
+  /** A Keyv has attached already, with the namespace then current. */
+  private attached = false;
 
   /**
    * @param client a `MemcachedClient` (left open by `disconnect()`: it is yours to close), or the options to
@@ -61,6 +64,28 @@ export class KeyvLovelyMemcached extends EventEmitter implements KeyvStoreAdapte
     this.ownsClient = !isClient(client);
     this.client = isClient(client) ? client : new MemcachedClient(client);
     this.opts = { dialect: 'lovely-memcached', url: this.client.servers.join(',') };
+    this.on('newListener', (event) => {
+      if (event === 'error') this.attaching = true;
+    });
+  }
+
+  /** Set by Keyv (`'keyv'` unless configured); one adapter per Keyv, since Keyv assigns it. */
+  get namespace(): string | undefined {
+    return this.keyvNamespace;
+  }
+
+  /**
+   * Keyv assigns its namespace to the store: a second Keyv with another namespace on this store takes it over
+   * for both (`@keyv/memcache`'s README shows the pattern), and `clear()` of either clears the last one's. Said
+   * once, as a process warning: the fix is a store per Keyv.
+   */
+  set namespace(namespace: string | undefined) {
+    if (this.attaching) {
+      this.attaching = false;
+      if (this.attached && namespace !== this.keyvNamespace) warnSharedStore(this.keyvNamespace, namespace);
+      this.attached = true;
+    }
+    this.keyvNamespace = namespace;
   }
 
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
@@ -229,6 +254,20 @@ export class KeyvLovelyMemcached extends EventEmitter implements KeyvStoreAdapte
       warnOnce("@lovely-memcached/keyv: an 'error' listener threw", listenerError);
     }
   }
+}
+
+let sharedStoreWarned = false;
+
+/** Once per process: a setup mistake, repeated by every Keyv made the same way. */
+function warnSharedStore(before: string | undefined, after: string | undefined): void {
+  if (sharedStoreWarned) return;
+  sharedStoreWarned = true;
+  const shown = (namespace: string | undefined) =>
+    namespace === undefined ? 'none' : JSON.stringify(namespace);
+  process.emitWarning(
+    `[lovely-memcached] @lovely-memcached/keyv: one KeyvLovelyMemcached store was given to two Keyv instances, with namespaces ${shown(before)} and then ${shown(after)}: Keyv sets the namespace on the store, so both now read, write and clear() namespace ${shown(after)}. Give each Keyv its own store (stores can share one MemcachedClient): new Keyv({ store: new KeyvLovelyMemcached(client), namespace })`,
+    { type: 'LovelyMemcachedWarning', code: 'LOVELY_MEMCACHED_KEYV_SHARED_STORE' },
+  );
 }
 
 function isClient(value: unknown): value is MemcachedClient {

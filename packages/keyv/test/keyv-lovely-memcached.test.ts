@@ -374,3 +374,55 @@ describe('construction and disconnect', () => {
     return store.disconnect();
   });
 });
+
+describe('one store given to two Keyv namespaces (#23.8)', () => {
+  const sharedStoreWarnings = (warn: { mock: { calls: unknown[][] } }) =>
+    warn.mock.calls.filter(([message]) => String(message).includes('given to two Keyv instances'));
+
+  it('a store per Keyv, sharing one client: no warning, and clear() of one leaves the other', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const client = clientOf(memoryTransport());
+    const users = new Keyv({ store: new KeyvLovelyMemcached(client), namespace: 'users' });
+    const pages = new Keyv({ store: new KeyvLovelyMemcached(client), namespace: 'pages' });
+    await users.set('a', 1);
+    await pages.set('a', 2);
+    await users.clear();
+    expect(await users.get('a')).toBeUndefined();
+    expect(await pages.get('a')).toBe(2);
+    expect(sharedStoreWarnings(warn)).toEqual([]);
+  });
+
+  it('no warning for two Keyvs of one namespace, nor for a Keyv that changes its own namespace', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const store = new KeyvLovelyMemcached(clientOf(memoryTransport()));
+    new Keyv({ store, namespace: 'same' });
+    const keyv = new Keyv({ store, namespace: 'same' });
+    keyv.namespace = 'renamed';
+    expect(store.namespace).toBe('renamed');
+    const alone = new Keyv({ store: new KeyvLovelyMemcached(clientOf(memoryTransport())) });
+    alone.namespace = 'other';
+    expect(sharedStoreWarnings(warn)).toEqual([]);
+  });
+
+  it('two namespaces on one store: clear() of one wipes the other, so it is a process warning, once', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const store = new KeyvLovelyMemcached(clientOf(memoryTransport()));
+    // The pattern @keyv/memcache's README shows.
+    const users = new Keyv({ store, namespace: 'users' });
+    const pages = new Keyv({ store, namespace: 'pages' });
+    const said = sharedStoreWarnings(warn);
+    expect(said).toHaveLength(1);
+    expect(said[0]?.[0]).toContain('with namespaces "users" and then "pages"');
+    expect(said[0]?.[0]).toContain('Give each Keyv its own store');
+    expect(said[0]?.[1]).toMatchObject({ type: 'LovelyMemcachedWarning' });
+    // What it warns about:
+    await pages.set('a', 2);
+    await users.clear();
+    expect(await pages.get('a')).toBeUndefined();
+    // Said once per process, however many stores are shared.
+    const other = new KeyvLovelyMemcached(clientOf(memoryTransport()));
+    new Keyv({ store: other, namespace: 'x' });
+    new Keyv({ store: other, namespace: 'y' });
+    expect(sharedStoreWarnings(warn)).toHaveLength(1);
+  });
+});
