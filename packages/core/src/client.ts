@@ -1,25 +1,41 @@
 import { randomUUID } from 'node:crypto';
 import { Dependencies, type DependencyRecords, dependencyRecords, namespaceTokenKey } from './dependencies';
+import { describeValue } from './describe-value';
 import { entrySize, MAX_DEPENDENCIES } from './entry-format';
 import { EntryWriter } from './entry-writer';
 import { CacheError, KeyTrackingDisabledError } from './errors';
 import { isFresh } from './freshness';
 import { GetOrSetCall, type ReadThroughConnection } from './get-or-set-call';
-import { type GetOrSetOptions, resolveReadThroughSettings } from './get-or-set-options';
+import { FactoryBatch, type GetOrSetManyOptions, type ManyFactory } from './get-or-set-many';
+import {
+  type GetOrSetOptions,
+  jittered,
+  jitterOption,
+  resolveReadThroughSettings,
+  seconds,
+} from './get-or-set-options';
 import { InvalidationLog } from './invalidation-log';
 import { assertNamespace, encodeKey, hashedKey, type Key, type Namespace, rawKey } from './key';
 import { KeyTracker } from './key-tracking';
 import { addLeases } from './lease';
 import { toExptime } from './lifetime';
 import { readLiveEntry } from './live-entry';
-import { isThenable } from './option-checks';
+import { checkBoolean, isThenable } from './option-checks';
 import {
+  checkCallOptions,
+  DEPENDENTS_OPTION_NAMES,
   type DependentsOptions,
+  INVALIDATE_NAMESPACE_OPTION_NAMES,
+  INVALIDATE_OPTION_NAMES,
+  type InvalidateNamespaceOptions,
   type InvalidateOptions,
   type MemcachedClientOptions,
+  QUERY_OPTION_NAMES,
   type QueryOptions,
+  type RawQueryOptions,
   type ResolvedOptions,
   resolveOptions,
+  SET_OPTION_NAMES,
   type SetOptions,
   serverList,
 } from './options';
@@ -27,6 +43,7 @@ import { ReadBatcher } from './read-batcher';
 import type { Factory } from './read-through';
 import { ReadThrough } from './read-through';
 import { type ResolvedKey, stampsNamespace } from './resolved-key';
+import { expireKey } from './soft-invalidation';
 import { type OperationContext, operationChannels, type TracedOperation } from './tracing';
 import { parseServerAddress, TRANSPORT_SPECIFICATION_VERSION, type Transport } from './transport';
 
@@ -126,8 +143,14 @@ export class MemcachedClient {
   /** Stores `value`; resolves to the memcached key used, or `null` when no server took it. */
   async set<V>(key: Key, value: Storable<V>, options: SetOptions = {}): Promise<string | null> {
     this.assertOpen();
+    checkCallOptions('set', options, SET_OPTION_NAMES);
     const resolved = this.resolveKey(key, options.ns, options.raw);
-    const exptime = toExptime(options.lifetime ?? this.defaultLifetime, this.options.now);
+    const jitter = options.jitter === undefined ? this.options.jitter : jitterOption(options.jitter);
+    const lifetime = options.lifetime ?? this.defaultLifetime;
+    const exptime = toExptime(
+      jitter === 0 ? lifetime : jittered(seconds('lifetime', lifetime), jitter),
+      this.options.now,
+    );
     const records = this.dependencyRecords(options.dependencies, resolved.ns);
     const namespaced = stampsNamespace(resolved, options.raw === true, records);
     const { writer } = this.connection;
@@ -159,14 +182,19 @@ export class MemcachedClient {
   }
 
   /** `getOrSet`'s work; throws (synchronously) on bad input. */
-  private readThrough<T>(key: Key, factory: Factory<T>, options: GetOrSetOptions): Promise<T> {
+  private readThrough<T>(
+    key: Key,
+    factory: Factory<T>,
+    options: GetOrSetOptions,
+    decided?: (computes: boolean) => void,
+  ): Promise<T> {
     this.assertOpen();
     if (typeof factory !== 'function') {
       throw new CacheError('ERR_INVALID_OPTION', `getOrSet needs a factory function, got ${typeof factory}`, {
         context: { key },
       });
     }
-    const settings = resolveReadThroughSettings(options, this.defaultLifetime);
+    const settings = resolveReadThroughSettings(options, this.defaultLifetime, this.options.jitter);
     const resolved = this.resolveKey(key, options.ns, options.raw);
     // Checked now, hit or miss: a lifetime memcached cannot represent is bad input either way.
     const exptime = toExptime(settings.storeSeconds, this.options.now);
@@ -188,12 +216,92 @@ export class MemcachedClient {
       records,
       namespaced,
       context,
+      (dependencies) => this.dependencyRecords(dependencies, resolved.ns),
+      this.options.now,
+      decided,
     );
     if (context === undefined) return call.run();
     return withoutResult(channel, context, () => call.run());
   }
 
+  /**
+   * The values of `keys`, in their order: the cached ones from one batched read per server, the missing ones
+   * from one call of `factory` with exactly those keys (an array aligned with them; `undefined` = not found,
+   * not cached). Each missing key is leased on its own: across clients and processes it is computed once.
+   */
+  getOrSetMany<K extends Key, T>(
+    keys: readonly K[],
+    factory: ManyFactory<K, T>,
+    options: GetOrSetManyOptions<K> = {},
+  ): Promise<Array<T | undefined>> {
+    try {
+      this.assertOpen();
+      if (!Array.isArray(keys)) {
+        throw new CacheError(
+          'ERR_INVALID_OPTION',
+          `getOrSetMany needs an array of keys, got ${describeValue(keys)}`,
+        );
+      }
+      if (typeof factory !== 'function') {
+        throw new CacheError(
+          'ERR_INVALID_OPTION',
+          `getOrSetMany needs a factory function (missing keys → values), got ${describeValue(factory)}`,
+        );
+      }
+      const { dependencies, ...rest } = options;
+      if (dependencies !== undefined && typeof dependencies !== 'function' && !Array.isArray(dependencies)) {
+        throw new CacheError(
+          'ERR_INVALID_OPTION',
+          '`dependencies` of getOrSetMany must be an array of keys, or a function of the key returning one',
+          { context: { dependencies } },
+        );
+      }
+      // Every key checked before any I/O: bad input stores nothing. A key asked twice is read through once.
+      const distinct = new Map<string, K>();
+      for (const key of keys) distinct.set(this.resolveKey(key, options.ns, options.raw).memcachedKey, key);
+      const batch = new FactoryBatch<K, T>(factory, distinct.size);
+      const answers = new Map<string, Promise<T | undefined>>();
+      for (const [memcachedKey, key] of distinct) {
+        let decidedOnce = false;
+        const decided = (computes: boolean) => {
+          batch.decided(computes, !decidedOnce);
+          decidedOnce = true;
+        };
+        const keyOptions =
+          dependencies === undefined
+            ? rest
+            : {
+                ...rest,
+                dependencies: typeof dependencies === 'function' ? dependencies(key) : dependencies,
+              };
+        const answer = this.readThrough<T | undefined>(
+          key,
+          (context) => batch.load(key, context),
+          keyOptions,
+          decided,
+        );
+        // A key answered without a flight of its own (a hit, a flight it joined) decided too.
+        const settled = () => {
+          if (!decidedOnce) decided(false);
+        };
+        answer.then(settled, settled);
+        answers.set(memcachedKey, answer);
+      }
+      return Promise.all(
+        keys.map(
+          (key) =>
+            answers.get(this.resolveKey(key, options.ns, options.raw).memcachedKey) as Promise<T | undefined>,
+        ),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** The stored value, or `options.default` on a miss, an invalidated dependency, or an unreachable server. */
+  query<D>(key: Key, options: RawQueryOptions<D> & { default: D }): Promise<string | Uint8Array | D>;
+  /** A raw value as stored: a string, or the bytes a Uint8Array was stored as. */
+  query(key: Key, options: RawQueryOptions): Promise<string | Uint8Array | undefined>;
   query<T>(key: Key, options: QueryOptions<T> & { default: T }): Promise<T>;
   query<T = unknown>(key: Key, options?: QueryOptions<T>): Promise<T | undefined>;
   // Not an async function, nor is `lookup`: each async layer that returns another's promise costs the call
@@ -202,6 +310,7 @@ export class MemcachedClient {
     let resolved: ResolvedKey;
     try {
       this.assertOpen();
+      if (options !== NO_QUERY_OPTIONS) checkCallOptions('query', options, QUERY_OPTION_NAMES);
       resolved = this.resolveKey(key, options.ns, options.raw);
     } catch (error) {
       return Promise.reject(error);
@@ -234,6 +343,7 @@ export class MemcachedClient {
   /** Removes the entry for `key` (if given) and every entry set with any of `options.dependencies`. */
   async invalidate(key?: Key, options: InvalidateOptions = {}): Promise<void> {
     this.assertOpen();
+    checkCallOptions('invalidate', options, INVALIDATE_OPTION_NAMES);
     const ns = this.resolveNamespace(options.ns);
     const target = key === undefined ? undefined : this.resolveKey(key, options.ns, options.raw);
     const records = this.dependencyRecords(options.dependencies, ns);
@@ -242,10 +352,21 @@ export class MemcachedClient {
       target?.memcachedKey,
       records.map((record) => record.tokenKey),
     );
+    const soft = checkBoolean('soft', options.soft ?? false);
+    const now = soft ? this.options.now() : 0;
     await this.trace('invalidate', key, ns, target?.memcachedKey, () =>
       Promise.all([
-        target && transport.delete(target.memcachedKey, { urgent: true }),
-        records.length > 0 && dependencies.invalidate(records),
+        target &&
+          (soft
+            ? expireKey(transport, target.memcachedKey, now)
+            : transport.delete(target.memcachedKey, { urgent: true })),
+        records.length > 0 &&
+          (soft
+            ? dependencies.softInvalidate(
+                records.map((record) => record.tokenKey),
+                now,
+              )
+            : dependencies.invalidate(records)),
       ]),
     );
   }
@@ -255,13 +376,15 @@ export class MemcachedClient {
    * in one round trip whatever the number of entries; other namespaces are untouched. Raw values set without
    * dependencies are plain bytes and are not covered.
    */
-  async invalidateNamespace(ns?: Namespace): Promise<void> {
+  async invalidateNamespace(ns?: Namespace, options: InvalidateNamespaceOptions = {}): Promise<void> {
     this.assertOpen();
+    checkCallOptions('invalidateNamespace', options, INVALIDATE_NAMESPACE_OPTION_NAMES);
+    const soft = checkBoolean('soft', options.soft ?? false);
     const namespace = this.resolveNamespace(ns);
     if (namespace === null || typeof namespace !== 'string') {
       throw new CacheError(
         'ERR_INVALID_OPTION',
-        `invalidateNamespace needs a namespace (a string), got ${String(namespace)}: entries without one are cleared by invalidating them, or all at once with invalidateAll()`,
+        `invalidateNamespace needs a namespace (a string), got ${describeValue(namespace)}: entries without one are cleared by invalidating them, or all at once with invalidateAll()`,
         { context: { ns: namespace } },
       );
     }
@@ -269,7 +392,9 @@ export class MemcachedClient {
     const { dependencies, invalidations } = this.connection;
     invalidations.record(undefined, [tokenKey]);
     await this.trace('invalidateNamespace', undefined, namespace, undefined, () =>
-      dependencies.invalidateNamespace(tokenKey),
+      soft
+        ? dependencies.softInvalidate([tokenKey], this.options.now())
+        : dependencies.invalidateNamespace(tokenKey),
     );
   }
 
@@ -295,6 +420,7 @@ export class MemcachedClient {
   /** The memcached keys currently tied to `dependency` in the namespace. */
   async dependents(dependency: unknown, options: DependentsOptions = {}): Promise<string[]> {
     this.assertOpen();
+    checkCallOptions('dependents', options, DEPENDENTS_OPTION_NAMES);
     const ns = this.resolveNamespace(options.ns);
     const [records] = this.dependencyRecords([dependency], ns);
     const { dependencies } = this.connection;

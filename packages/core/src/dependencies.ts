@@ -16,11 +16,11 @@
  * guarantee: an index lost to eviction only leaves dead entries to expire.
  */
 import { randomUUID } from 'node:crypto';
-import { asBuffer } from './bytes';
 import { appendChunked, readChunks } from './chunked-record';
 import { entryStamps, flagsOf, Kind, parseKeyList, type TokenStamp } from './entry-format';
 import { hashedKey, type Namespace } from './key';
 import type { ReadBatcher } from './read-batcher';
+import { currentToken, holdsToken, softReplacement, tokenText } from './token-record';
 import type { Transport, TransportItem } from './transport';
 
 const TOKEN_FLAGS = flagsOf(Kind.TOKEN);
@@ -29,28 +29,7 @@ const KEY_LIST_FLAGS = flagsOf(Kind.KEY_LIST);
 const MAX_REMEMBERED_CHUNKS = 10_000;
 const MAX_TOKEN_HINTS = 10_000;
 
-/** A token as text: they are ASCII (UUIDs), so latin1 decoding is exact and cheapest. */
-export function tokenText(item: TransportItem | undefined): string | undefined {
-  return item === undefined ? undefined : asBuffer(item.value).toString('latin1');
-}
-
-/**
- * The text of token items already read, by item: the queries of one batch that share a dependency share its
- * token's item (read-batcher.ts), and read its text once (at 64 concurrent queries of entries with 3
- * dependencies, making that text per query, or comparing its bytes in JS, showed in the profile).
- */
-const tokenTexts = new WeakMap<TransportItem, string>();
-
-/** Whether a token item holds `token`. */
-export function holdsToken(item: TransportItem | undefined, token: string): boolean {
-  if (item === undefined) return false;
-  let text = tokenTexts.get(item);
-  if (text === undefined) {
-    text = tokenText(item) as string;
-    tokenTexts.set(item, text);
-  }
-  return text === token;
-}
+export { holdsToken, tokenText } from './token-record';
 
 /** The memcached keys of one dependency's records in one namespace. */
 export interface DependencyRecords {
@@ -132,7 +111,8 @@ export class Dependencies {
       let missing: Array<Promise<TokenStamp>> | undefined;
       const stamps: TokenStamp[] = [];
       for (const tokenKey of tokenKeys) {
-        const token = tokenText(found.get(tokenKey));
+        const text = tokenText(found.get(tokenKey));
+        const token = text === undefined ? undefined : currentToken(text);
         if (token === undefined) {
           missing ??= [];
           missing.push(this.createToken(tokenKey).then((created) => this.learn(tokenKey, created)));
@@ -199,7 +179,8 @@ export class Dependencies {
     if (status !== 'exists') return { token, stored: status === 'stored' };
     // Another writer created it first: theirs is the current one. Should it vanish again before we read it
     // (an invalidation), our own token simply never matches and the entry reads as a miss: safe.
-    const theirs = tokenText(await this.transport.get(tokenKey));
+    const text = tokenText(await this.transport.get(tokenKey));
+    const theirs = text === undefined ? undefined : currentToken(text);
     return theirs === undefined ? { token, stored: false } : { token: theirs, stored: true };
   }
 
@@ -310,6 +291,31 @@ export class Dependencies {
       const entry = entries.get(key);
       return entry !== undefined && entryStamps(entry)?.some(([stamped]) => stamped === tokenKey) === true;
     });
+  }
+
+  /**
+   * Soft invalidation (`soft: true`): each token is replaced by a new one that remembers it and when, so the
+   * entries stamped with it turn stale instead of dead (token-record.ts); they stay, and are not freed. A token
+   * nothing is tied to is left as it is; a replacement that loses a race to another writer falls back to the
+   * hard invalidation (deleting the token): never less than asked.
+   */
+  async softInvalidate(tokenKeys: readonly string[], atMs: number): Promise<void> {
+    for (const tokenKey of tokenKeys) this.knownTokens.delete(tokenKey);
+    await Promise.all(
+      tokenKeys.map(async (tokenKey) => {
+        const item = await this.transport.get(tokenKey);
+        const text = tokenText(item);
+        if (item === undefined || text === undefined) return;
+        const replacement = Buffer.from(softReplacement(randomUUID(), text, atMs));
+        const options = { flags: TOKEN_FLAGS };
+        const status =
+          item.cas !== undefined && this.transport.cas !== undefined
+            ? await this.transport.cas(tokenKey, replacement, item.cas, options)
+            : await this.transport.set(tokenKey, replacement, options);
+        if (status !== 'stored') await this.transport.delete(tokenKey, { urgent: true });
+      }),
+    );
+    for (const tokenKey of tokenKeys) this.knownTokens.delete(tokenKey);
   }
 
   async invalidate(records: readonly DependencyRecords[]): Promise<void> {

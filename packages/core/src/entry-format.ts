@@ -94,6 +94,28 @@ function withHeaders(
   return { bytes, flags: flags >>> 0 };
 }
 
+/**
+ * An entry of ours made stale as of `nowMs` (a soft invalidation of its key): its freshness header rewritten,
+ * or put in front when it had none (a `set` entry), everything else as it was. Undefined for an item that is
+ * not ours (plain bytes other clients read): it can only be deleted.
+ */
+export function expiredEntry(item: TransportItem, nowMs: number): EncodedEntry | undefined {
+  const { flags, value } = item;
+  if ((flags & MARK_MASK) >>> 0 !== MARK) return undefined;
+  const stale = { freshUntil: Math.max(1, nowMs), computeMs: 0 };
+  if (flags & FRESH_BIT) {
+    const bytes = Buffer.from(value);
+    const current = readFreshness(bytes, 0);
+    if (current === undefined) return undefined;
+    writeFreshness(bytes, 0, { ...stale, computeMs: current.computeMs });
+    return { bytes, flags };
+  }
+  const bytes = Buffer.allocUnsafe(FRESHNESS_HEADER_LENGTH + value.length);
+  writeFreshness(bytes, 0, stale);
+  bytes.set(value, FRESHNESS_HEADER_LENGTH);
+  return { bytes, flags: (flags | FRESH_BIT) >>> 0 };
+}
+
 /** The most dependencies one entry can carry (the stamp count is 16 bits; the item size limit comes first). */
 export const MAX_DEPENDENCIES = 0xffff;
 

@@ -3,24 +3,21 @@
  * `hardTimeout` rejecting its callers and aborting its signal, and the soft `timeout` answering a stale value.
  */
 import { CacheError } from './errors';
-
-export interface FactoryContext<T> {
-  /** The stale value being refreshed, if there is one. */
-  stale: T | undefined;
-  /** Aborted when the caller stops waiting (`hardTimeout`): stop the work, its result would be dropped. */
-  signal: AbortSignal;
-}
+import type { DependOn, FactoryContext, FactoryDecisions } from './factory-context';
 
 export type Factory<T> = (context: FactoryContext<T>) => T | PromiseLike<T>;
 
 /** Runs the user's factory in a promise chain we own; `hardTimeout` rejects and aborts its signal. */
 export function runFactory<T>(
   factory: Factory<T>,
+  decisions: FactoryDecisions,
   stale: T | undefined,
+  dependOn: DependOn,
   hardTimeout: number | undefined,
 ): Promise<T> {
   const controller = new AbortController();
-  const result = new Promise<T>((resolve) => resolve(factory({ stale, signal: controller.signal })));
+  const context = decisions.context(stale, controller.signal, dependOn);
+  const result = new Promise<T>((resolve) => resolve(factory(context)));
   if (hardTimeout === undefined) return result;
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {

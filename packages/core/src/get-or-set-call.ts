@@ -7,16 +7,21 @@
  */
 import { nextCallOrder } from './call-order';
 import type { Dependencies, DependencyRecords } from './dependencies';
-import type { TokenStamp } from './entry-format';
+import { MAX_DEPENDENCIES, type TokenStamp } from './entry-format';
 import { type EntryWriter, UNCONDITIONAL } from './entry-writer';
+import { CacheError } from './errors';
+import type { AddedDependencies } from './factory-context';
+import { jittered } from './get-or-set-options';
 import {
   holdPlace,
   isPlaceholder,
   type LeasedRead,
   type LeaseOutcome,
   type Leases,
+  leaseKey,
   takePlaceholder,
 } from './lease';
+import { toExptime } from './lifetime';
 import { readLiveEntry } from './live-entry';
 import type { ReadBatcher } from './read-batcher';
 import type {
@@ -68,6 +73,12 @@ export class GetOrSetCall<T> implements ReadThroughCall<T>, OutcomeReader<T> {
     private readonly records: readonly DependencyRecords[],
     private readonly namespaced: boolean,
     private readonly context: OperationContext | undefined,
+    /** The records of dependencies a factory adds (`ctx.dependOn`), in this call's namespace. */
+    private readonly recordsFor: (dependencies: readonly unknown[]) => readonly DependencyRecords[],
+    /** The client's clock, for lifetimes a factory decides (`ctx.setOptions`). */
+    private readonly now: () => number,
+    /** `getOrSetMany`'s batch, told when this key's flight knows whether it computes. */
+    private readonly decided?: (computes: boolean) => void,
   ) {}
 
   run(): Promise<T> {
@@ -95,10 +106,13 @@ export class GetOrSetCall<T> implements ReadThroughCall<T>, OutcomeReader<T> {
       memcachedKey: resolved.memcachedKey,
       factory: this.factory,
       settings,
+      ...(this.decided === undefined ? {} : { decided: this.decided }),
       store: {
         read: () => readForGetOrSet(connection, resolved, raw, settings, new OutcomeRecord()),
         prepare: (placeCas) => this.prepare(placeCas),
         reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
+        dependOn: (dependencies) => this.dependOn(dependencies),
+        backOff: (seconds) => backOff(connection.transport, resolved.memcachedKey, seconds),
       },
     };
   }
@@ -120,20 +134,73 @@ export class GetOrSetCall<T> implements ReadThroughCall<T>, OutcomeReader<T> {
     ]);
     // Conditional writes need a CAS: without one (the server is unreachable) nothing is written.
     if (cas === undefined && writer.conditional) return undefined;
-    return async (value, freshness) => {
-      const body = writer.encode(value, raw, records);
+    return async (value, { finished, computeMs, decisions }) => {
+      const added = await decisions.dependencies();
+      const stamped = withAdded(records, stamps, added);
+      const { lifetimeMs, graceSeconds, jitter } = this.settings;
+      const lifetime = jittered(decisions.lifetimeSeconds ?? lifetimeMs / 1000, jitter);
+      const grace = decisions.graceSeconds ?? graceSeconds;
+      const decided =
+        jitter > 0 || decisions.lifetimeSeconds !== undefined || decisions.graceSeconds !== undefined;
+      const freshness = {
+        freshUntil: lifetime === 0 ? Number.POSITIVE_INFINITY : finished + lifetime * 1000,
+        computeMs,
+      };
+      const body = writer.encode(value, raw, stamped.records);
       const status = await writer.writeIf(
         resolved,
         body,
-        stamps,
-        exptime,
+        stamped.stamps,
+        decided ? toExptime(lifetime === 0 ? 0 : lifetime + grace, this.now) : exptime,
         freshness,
-        records,
+        stamped.records,
         cas ?? UNCONDITIONAL,
       );
       return status === 'stored';
     };
   }
+
+  /** `ctx.dependOn`: the dependencies' records in this call's namespace, and their tokens read now. */
+  private async dependOn(dependencies: readonly unknown[]): Promise<AddedDependencies> {
+    const records = this.recordsFor(dependencies);
+    const stamps = await this.connection.dependencies.readStamps(records.map((record) => record.tokenKey));
+    return { records, stamps };
+  }
+}
+
+/**
+ * After a failed refresh within grace: the lease beside the entry, which the refresher holds, is kept for
+ * `graceBackoff` (memcached's own expiry ends it), so every caller anywhere finds it held and serves the stale
+ * value meanwhile.
+ */
+async function backOff(transport: Transport, memcachedKey: string, seconds: number): Promise<void> {
+  await transport.touch(leaseKey(memcachedKey), Math.max(1, Math.ceil(seconds)));
+}
+
+/** The call's records and stamps with those a factory added (a dependency given twice counts once). */
+function withAdded(
+  records: readonly DependencyRecords[],
+  stamps: readonly TokenStamp[],
+  added: readonly AddedDependencies[],
+): { records: readonly DependencyRecords[]; stamps: readonly TokenStamp[] } {
+  if (added.length === 0) return { records, stamps };
+  const allRecords = [...records];
+  const allStamps = [...stamps];
+  for (const more of added) {
+    more.records.forEach((record, i) => {
+      if (allRecords.some((known) => known.tokenKey === record.tokenKey)) return;
+      allRecords.push(record);
+      allStamps.push(more.stamps[i] as TokenStamp);
+    });
+  }
+  if (allRecords.length > MAX_DEPENDENCIES) {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `${allRecords.length} dependencies with those added by ctx.dependOn: an entry carries at most ${MAX_DEPENDENCIES}`,
+      { context: { dependencies: allRecords.length } },
+    );
+  }
+  return { records: allRecords, stamps: allStamps };
 }
 
 /**
@@ -172,7 +239,9 @@ function readForGetOrSet<R>(
   }
   let leased = leasedReads.get(memcachedKey);
   if (leased === undefined) {
-    const graceSeconds = settings.storeSeconds - settings.lifetimeMs / 1000;
+    // With `graceBackoff`, a refresh is leased beside the entry (where a failed one holds its backoff), not
+    // by memcached's recache flag: no `R`.
+    const graceSeconds = settings.graceBackoffSeconds > 0 ? 0 : settings.graceSeconds;
     leased = leases.readWithLease(memcachedKey, settings.lockTimeout, Math.floor(graceSeconds));
     leasedReads.set(memcachedKey, leased);
     // Shared by the callers of this turn only (see ReadThroughConnection.leasedReads). A resolved promise's

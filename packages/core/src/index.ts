@@ -1,6 +1,15 @@
 export { MemcachedClient, type Storable } from './client';
 export type { Codec, CodecName, CompressionOptions } from './compression';
 export { MAX_DECOMPRESSED_BYTES } from './compression';
+export { article, describeValue } from './describe-value';
+export {
+  type Duration,
+  type DurationString,
+  type DurationUnit,
+  durationHint,
+  durationIn,
+  parseDuration,
+} from './duration';
 export {
   CacheError,
   type CacheErrorCode,
@@ -12,7 +21,10 @@ export {
   isCacheError,
   KeyTrackingDisabledError,
 } from './errors';
+export type { FactoryContext, FactoryOptions } from './factory-context';
+export type { Factory } from './factory-runner';
 export type { Freshness } from './freshness';
+export type { GetOrSetManyOptions, ManyFactory, ManyFactoryContext } from './get-or-set-many';
 export type { GetOrSetOptions } from './get-or-set-options';
 export { createHashRing, type HashRing } from './ketama';
 export { assertMemcachedKey, isMemcachedKey, type Key, type KeyPrimitive, type Namespace } from './key';
@@ -27,14 +39,16 @@ export {
   isThenable,
   warnOnce,
 } from './option-checks';
+export { checkOptionNames, checkOptionsObject, closestName, type OptionNames } from './option-names';
 export type {
   DependentsOptions,
+  InvalidateNamespaceOptions,
   InvalidateOptions,
   MemcachedClientOptions,
   QueryOptions,
+  RawQueryOptions,
   SetOptions,
 } from './options';
-export type { Factory, FactoryContext } from './read-through';
 export {
   type CommandContext,
   commandChannel,

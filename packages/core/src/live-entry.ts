@@ -4,9 +4,10 @@
  * An entry whose tokens no longer match (a dependency was invalidated, or its token evicted) is dead: it reads
  * as absent, and is never served, not even as a stale value within grace.
  */
-import { type Dependencies, holdsToken } from './dependencies';
+import type { Dependencies } from './dependencies';
 import { type DecodedEntry, decodeEntry, type TokenStamp } from './entry-format';
 import type { ReadBatcher } from './read-batcher';
+import { tokenState } from './token-record';
 import type { TransportItem } from './transport';
 
 export function readLiveEntry(
@@ -73,15 +74,23 @@ function live(
   dependencies: Dependencies,
 ): DecodedEntry | undefined {
   const { stamps } = entry;
+  let staleSince: number | undefined;
   for (let i = 0; i < stamps.length; i++) {
     const [tokenKey, token] = stamps[i] as TokenStamp;
-    if (!holdsToken(current.get(tokenKey), token)) {
+    const state = tokenState(current.get(tokenKey), token);
+    if (state === true) continue;
+    if (state === false) {
       // The token changed (invalidated or evicted): this client's own writes must not reuse the old one.
       dependencies.forgetToken(tokenKey);
       return undefined;
     }
+    // Softly invalidated: stale since then (getOrSet may serve it within grace; query misses).
+    staleSince = Math.min(staleSince ?? state, state);
   }
-  return entry;
+  if (staleSince === undefined) return entry;
+  // Stale from then on, as if its lifetime had ended: `query` misses, `getOrSet` serves it within grace.
+  const freshUntil = Math.min(entry.freshness?.freshUntil ?? Number.POSITIVE_INFINITY, staleSince);
+  return { ...entry, freshness: { freshUntil, computeMs: entry.freshness?.computeMs ?? 0 } };
 }
 
 /**

@@ -2,6 +2,7 @@ import { type CompressionOptions, type ResolvedCompression, resolveCompression }
 import { describeValue } from './describe-value';
 import { type Duration, durationIn } from './duration';
 import { CacheError } from './errors';
+import { jitterOption } from './get-or-set-options';
 import type { Namespace } from './key';
 import { toExptime } from './lifetime';
 import { checkBoolean, checkFunction } from './option-checks';
@@ -39,6 +40,11 @@ export interface MemcachedClientOptions {
    * @default { threshold: 16384, codec: 'deflate' }
    */
   compression?: CompressionOptions | false;
+  /**
+   * Spreads expiry for every write (`set`, `getOrSet`, `getOrSetMany`) unless the call says otherwise: the
+   * lifetime stored is drawn from `[lifetime, lifetime × (1 + jitter)]` (0–1). @default 0
+   */
+  jitter?: number;
 }
 
 export interface ResolvedOptions {
@@ -49,6 +55,7 @@ export interface ResolvedOptions {
   trackKeys: boolean;
   now: () => number;
   compression: ResolvedCompression | undefined;
+  jitter: number;
 }
 
 export const DEFAULT_SERVERS: readonly string[] = ['127.0.0.1:11211'];
@@ -63,6 +70,7 @@ export const CLIENT_OPTION_NAMES = {
   trackKeys: true,
   now: true,
   compression: true,
+  jitter: true,
 } as const satisfies Record<keyof MemcachedClientOptions, true>;
 
 /** The one place defaults are applied and options checked: a bad option fails when the client is made. */
@@ -77,6 +85,7 @@ export function resolveOptions(options: MemcachedClientOptions): ResolvedOptions
     trackKeys: checkBoolean('trackKeys', options.trackKeys ?? false),
     now,
     compression: resolveCompression(options.compression),
+    jitter: options.jitter === undefined ? 0 : jitterOption(options.jitter),
   };
 }
 
@@ -133,6 +142,8 @@ export interface SetOptions {
   raw?: boolean;
   /** Keys this entry depends on: `invalidate(undefined, { dependencies })` removes it. @default [] */
   dependencies?: readonly unknown[];
+  /** The lifetime stored is drawn from `[lifetime, lifetime × (1 + jitter)]` (0–1). @default the client's `jitter` */
+  jitter?: number;
 }
 
 export interface QueryOptions<T = unknown> {
@@ -156,6 +167,17 @@ export interface InvalidateOptions {
   raw?: boolean;
   /** Remove every entry set with any of these dependencies in the namespace. @default [] */
   dependencies?: readonly unknown[];
+  /**
+   * Expire instead of delete: the entries turn stale, `getOrSet` serves them within its grace at once while one
+   * caller anywhere refreshes, `query` misses; without grace it is a hard invalidation. @default false
+   */
+  soft?: boolean;
+}
+
+/** `invalidateNamespace`'s options. */
+export interface InvalidateNamespaceOptions {
+  /** As `invalidate`'s `soft`. @default false */
+  soft?: boolean;
 }
 
 export interface DependentsOptions {
@@ -169,6 +191,7 @@ export const SET_OPTION_NAMES = {
   ns: true,
   raw: true,
   dependencies: true,
+  jitter: true,
 } as const satisfies Record<keyof SetOptions, true>;
 export const QUERY_OPTION_NAMES = {
   ns: true,
@@ -179,7 +202,11 @@ export const INVALIDATE_OPTION_NAMES = {
   ns: true,
   raw: true,
   dependencies: true,
+  soft: true,
 } as const satisfies Record<keyof InvalidateOptions, true>;
+export const INVALIDATE_NAMESPACE_OPTION_NAMES = {
+  soft: true,
+} as const satisfies Record<keyof InvalidateNamespaceOptions, true>;
 export const DEPENDENTS_OPTION_NAMES = {
   ns: true,
 } as const satisfies Record<keyof DependentsOptions, true>;

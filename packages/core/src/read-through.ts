@@ -20,13 +20,17 @@
  */
 import { nextCallOrder } from './call-order';
 import { CacheError } from './errors';
+import { type DependOn, FactoryDecisions } from './factory-context';
 import { type Factory, runFactory, withSoftTimeout } from './factory-runner';
 import { type Freshness, isFresh, shouldRefreshEarly } from './freshness';
+import type { ReadThroughSettings } from './get-or-set-options';
 import type { LeaseOutcome, Leases } from './lease';
 import { warnOnce } from './option-checks';
 import { factoryChannel, leaseWaitChannel } from './tracing';
 
-export type { Factory, FactoryContext } from './factory-runner';
+export type { FactoryContext, FactoryOptions } from './factory-context';
+export type { Factory } from './factory-runner';
+export type { ReadThroughSettings } from './get-or-set-options';
 
 /** What a read found: the entry, the item in its place, and the lease when the server handed it out. */
 export interface ReadOutcome {
@@ -41,8 +45,15 @@ export interface ReadOutcome {
   placeCas?: bigint | undefined;
 }
 
+/** How a factory ran: when it finished, how long it took, what it decided. */
+export interface Computed {
+  finished: number;
+  computeMs: number;
+  decisions: FactoryDecisions;
+}
+
 /** The write prepared before a factory runs; `undefined` when nothing can be written (no server reachable). */
-export type PreparedWrite = ((value: unknown, freshness: Freshness) => Promise<boolean>) | undefined;
+export type PreparedWrite = ((value: unknown, computed: Computed) => Promise<boolean>) | undefined;
 
 /** How `getOrSet` reads an entry and writes one; the client provides them for the key being read. */
 export interface ReadThroughStore {
@@ -55,15 +66,10 @@ export interface ReadThroughStore {
   prepare(placeCas: bigint | undefined): Promise<PreparedWrite>;
   /** False while the entry's server is known to be unreachable: nobody waits on it. */
   reachable(): boolean;
-}
-
-/** Resolved, validated `getOrSet` settings (see `GetOrSetOptions` for their meaning). */
-export interface ReadThroughSettings {
-  lifetimeMs: number;
-  lockTimeout: number;
-  timeout: number | undefined;
-  hardTimeout: number | undefined;
-  earlyRefresh: number;
+  /** The factory context's `dependOn`: the dependencies' records and tokens, read when it is called. */
+  dependOn: DependOn;
+  /** Keeps the refresh lease beside the entry held this many seconds (`graceBackoff`). */
+  backOff(seconds: number): Promise<void>;
 }
 
 /** One `getOrSet` call: what it reads, how it computes, where it writes. */
@@ -72,6 +78,11 @@ export interface ReadThroughRequest<T> {
   factory: Factory<T>;
   settings: ReadThroughSettings;
   store: ReadThroughStore;
+  /**
+   * Told when the flight knows whether it computes (`getOrSetMany` gathers the keys that do into one factory
+   * call, and must know when every key has decided).
+   */
+  decided?: (computes: boolean) => void;
 }
 
 /** One `getOrSet` call as `ReadThrough.answer` sees it. */
@@ -139,6 +150,10 @@ export class ReadThrough {
       }
       return value;
     }
+    // Stale beyond this call's grace (a soft invalidation of an entry kept longer, or a call without grace):
+    // as good as gone. Without grace a soft invalidation is a hard one.
+    const graceEnds = (entry.freshness?.freshUntil ?? now) + call.settings.graceSeconds * 1000;
+    if (now >= graceEnds) return this.take(call, this.flight(call, undefined, lease, placeCas));
     // Stale, within grace (memcached keeps the entry no longer than that): serve it, refresh once, anywhere.
     const refresh = this.flight(call, { value }, lease, placeCas);
     if (call.settings.timeout === undefined) {
@@ -234,6 +249,7 @@ export class ReadThrough {
     if (lease.status === 'held') {
       // Someone else refreshes: a stale value is good enough meanwhile; without one, wait for theirs.
       if (stale !== undefined) return { value: stale.value, basis: started };
+      request.decided?.(false);
       const found = await (leaseWaitChannel.hasSubscribers
         ? leaseWaitChannel.tracePromise(() => this.waitForValue(flight, request), { memcachedKey })
         : this.waitForValue(flight, request));
@@ -243,15 +259,33 @@ export class ReadThrough {
       placeCas = found.placeCas;
     }
     // `won`; or no lease to be had (its server is down), or the holder did not deliver within `lockTimeout`.
+    request.decided?.(true);
     let stored = false;
+    let backingOff = false;
     try {
       const landed = await this.compute(request, stale, placeCas);
       stored = landed.stored;
       return landed;
+    } catch (error) {
+      // A failed refresh within grace: with `graceBackoff`, the lease beside the entry stays held that long,
+      // and everyone serves the stale value (FusionCache's fail-safe throttle, bentocache's graceBackoff).
+      const { graceBackoffSeconds } = settings;
+      if (
+        stale !== undefined &&
+        graceBackoffSeconds > 0 &&
+        lease.status === 'won' &&
+        lease.cas === undefined
+      ) {
+        backingOff = true;
+        await request.store.backOff(graceBackoffSeconds).catch(() => {});
+      }
+      throw error;
     } finally {
       // A placeholder or recached entry is ended by the write; a lease beside the entry, or one whose value
       // was not stored, is handed back at once so the next caller need not wait it out.
-      if (lease.status === 'won' && (!stored || lease.cas === undefined)) lease.release().catch(() => {});
+      if (lease.status === 'won' && !backingOff && (!stored || lease.cas === undefined)) {
+        lease.release().catch(() => {});
+      }
     }
   }
 
@@ -265,19 +299,16 @@ export class ReadThrough {
     this.assertOpen();
     const basis = nextCallOrder();
     const started = this.now();
+    const decisions = new FactoryDecisions();
+    const run = () => runFactory(factory, decisions, stale?.value, store.dependOn, settings.hardTimeout);
     const value = await (factoryChannel.hasSubscribers
-      ? factoryChannel.tracePromise(() => runFactory(factory, stale?.value, settings.hardTimeout), {
-          memcachedKey,
-        })
-      : runFactory(factory, stale?.value, settings.hardTimeout));
+      ? factoryChannel.tracePromise(run, { memcachedKey })
+      : run());
     const finished = this.now();
     let stored = false;
-    if (write !== undefined) {
+    if (write !== undefined && !decisions.skipped) {
       try {
-        stored = await write(value, {
-          freshUntil: settings.lifetimeMs === 0 ? Number.POSITIVE_INFINITY : finished + settings.lifetimeMs,
-          computeMs: finished - started,
-        });
+        stored = await write(value, { finished, computeMs: finished - started, decisions });
       } catch (error) {
         // The value is the callers' all the same; only caching it failed (too large, not serializable).
         warnOnce(
