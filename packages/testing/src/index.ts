@@ -8,4 +8,4 @@ export {
   startMemcached,
 } from './start-memcached';
 export { makeTestCertificates, type TestCertificates } from './test-certificates';
-export { TestMemcachedClient, type TestMemcachedClientOptions } from './test-client';
+export { type MemoryOf, TestMemcachedClient, type TestMemcachedClientOptions } from './test-client';
