@@ -139,7 +139,7 @@ export function describeReadThroughRoundTwo(name: string, setup: () => Promise<R
       }
       await expect(a.getOrSet('x', async () => 'x', { graceBackoff: 'soon' as never })).rejects.toMatchObject(
         {
-          code: 'ERR_INVALID_LIFETIME',
+          code: 'ERR_INVALID_OPTION',
         },
       );
       await expect(a.getOrSet('x', async () => 'x', { jitter: 1.5 })).rejects.toMatchObject({

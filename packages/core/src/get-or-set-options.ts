@@ -101,7 +101,7 @@ export function resolveReadThroughSettings(
   return {
     lifetimeMs: lifetime * 1000,
     graceSeconds: lifetime === 0 ? 0 : grace,
-    graceBackoffSeconds: seconds('graceBackoff', options.graceBackoff ?? 0),
+    graceBackoffSeconds: backoffSeconds(options.graceBackoff ?? 0),
     jitter: options.jitter === undefined ? defaultJitter : jitterOption(options.jitter),
     // A value that never goes stale needs no grace; otherwise memcached keeps it for both.
     storeSeconds: lifetime === 0 ? 0 : lifetime + grace,
@@ -111,6 +111,19 @@ export function resolveReadThroughSettings(
       options.hardTimeout === undefined ? undefined : milliseconds('hardTimeout', options.hardTimeout),
     earlyRefresh: nonNegative('earlyRefresh', options.earlyRefresh ?? DEFAULT_EARLY_REFRESH),
   };
+}
+
+/** `graceBackoff`: seconds, or a duration string; ERR_INVALID_OPTION otherwise (it is no lifetime). */
+function backoffSeconds(value: unknown): number {
+  const backoff = durationIn('s', value);
+  if (!Number.isFinite(backoff) || backoff < 0) {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `invalid \`graceBackoff\` ${describeValue(value)}: use ${durationHint('s', value)}`,
+      { context: { option: 'graceBackoff', value } },
+    );
+  }
+  return backoff;
 }
 
 /** `jitter`: a share of the lifetime, 0–1; ERR_INVALID_OPTION otherwise. */
