@@ -43,9 +43,23 @@ const elapse = async (ms: number) => {
   else clockOffset += ms;
 };
 
+/**
+ * Process warnings are shown in the tour's output, where they belong, not printed by Node to stderr whenever
+ * they come: a warning is the library telling you something (the outage below shows one).
+ */
+const warnings: string[] = [];
+process.removeAllListeners('warning');
+process.on('warning', (warning) => warnings.push(`${warning.name}: ${warning.message}`));
+const printWarnings = () => {
+  for (const warning of warnings.splice(0)) console.log(`  (process warning) ${warning}`);
+};
+
 const show = (value: unknown) =>
   inspect(value, { depth: 4, breakLength: Number.POSITIVE_INFINITY, colors: false });
-const step = (title: string) => console.log(`\n== ${title}`);
+const step = (title: string) => {
+  printWarnings();
+  console.log(`\n== ${title}`);
+};
 const say = (code: string, ...result: unknown[]) =>
   console.log(`  ${code}${result.length > 0 ? `\n    → ${show(result[0])}` : ''}`);
 
@@ -74,6 +88,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  printWarnings();
   console.log('\nDone.');
 }
 
@@ -85,15 +100,16 @@ async function tour(client: (options: Partial<MemcachedClientOptions>) => Memcac
   say("await cache.set('cache_key', 'cached value')", await cache.set('cache_key', 'cached value'));
   say("await cache.query('cache_key')", await cache.query('cache_key'));
   say(
-    "await cache.set({ user: 42, page: 'about' }, { title: 'About', when: new Date(0) })",
+    "await cache.set({ user: 42, page: 'about' }, { title: 'About', when: new Date(0), tags: new Set(['a']) })",
     await cache.set({ user: 42, page: 'about' }, { title: 'About', when: new Date(0), tags: new Set(['a']) }),
   );
   say(
-    "await cache.query({ page: 'about', user: 42 })  // property order does not matter",
+    "await cache.query({ page: 'about', user: 42 })  // property order does not matter; a Date and a Set come back",
     await cache.query({ page: 'about', user: 42 }),
   );
-  say("await cache.query(1) vs cache.query('1')  // different keys", [
-    await cache.set(1, 'number'),
+  await cache.set(1, 'number');
+  say("await cache.set(1, 'number'); [await cache.query(1), await cache.query('1')]  // 1 and '1' differ", [
+    await cache.query(1),
     await cache.query('1'),
   ]);
   say(
@@ -103,7 +119,7 @@ async function tour(client: (options: Partial<MemcachedClientOptions>) => Memcac
   await cache.invalidate('cache_key');
   say("await cache.invalidate('cache_key'); await cache.query('cache_key')", await cache.query('cache_key'));
 
-  step('Raw keys: used as they are (the namespace prepended), readable by any memcached client');
+  step('Raw keys: used as they are (the namespace prepended, no separator added), readable by any client');
   say(
     "await cache.set('greeting', 'hello', { raw: true })",
     await cache.set('greeting', 'hello', { raw: true }),
@@ -128,7 +144,9 @@ async function tour(client: (options: Partial<MemcachedClientOptions>) => Memcac
   const two = client({ defaultNS: `${ns}2` });
   await one.set('k', 'in namespace 1');
   await two.set('k', 'in namespace 2');
-  say(`one.query('k'), two.query('k'), one.query('k', { ns: '${ns}2' })`, [
+  say(`const one = new MemcachedClient({ ..., defaultNS: '${ns}1' }), two = ... '${ns}2'`);
+  say("await one.set('k', 'in namespace 1'); await two.set('k', 'in namespace 2')");
+  say(`[await one.query('k'), await two.query('k'), await one.query('k', { ns: '${ns}2' })]`, [
     await one.query('k'),
     await two.query('k'),
     await one.query('k', { ns: `${ns}2` }),
@@ -163,27 +181,40 @@ async function tour(client: (options: Partial<MemcachedClientOptions>) => Memcac
   await other.set(2, 'two');
   await tracked.set(3, 'three', { lifetime: 1 });
   say(
-    'tracked.set(1), other.set(2), tracked.set(3, { lifetime: 1 }); await other.keys()',
+    "two clients with trackKeys: true; await tracked.set(1, 'one'); await other.set(2, 'two'); " +
+      "await tracked.set(3, 'three', { lifetime: 1 }); await other.keys()",
     await other.keys(),
   );
   await elapse(2100);
   await tracked.invalidate(1);
-  say('(3 expired, 1 invalidated) await tracked.keys()', await tracked.keys());
+  say(
+    `(${real ? '2.1 s later' : 'the memory clock moved 2.1 s'}: 3 expired) await tracked.invalidate(1); await tracked.keys()`,
+    await tracked.keys(),
+  );
 
   step('Dependencies: invalidate everything tied to a record');
-  await cache.set('page:/users/42', '<h1>Ada</h1>', { dependencies: ['user:42'] });
-  await cache.set('page:/team', '<li>Ada</li><li>Alan</li>', { dependencies: ['user:42', 'user:7'] });
-  await cache.set('page:/about', '<p>about</p>');
   say(
-    "await cache.dependents('user:42')  // memcached keys tied to it",
-    (await cache.dependents('user:42')).length,
+    "await cache.set('page:/users/42', '<h1>Ada</h1>', { dependencies: ['user:42'] })",
+    await cache.set('page:/users/42', '<h1>Ada</h1>', { dependencies: ['user:42'] }),
+  );
+  say(
+    "await cache.set('page:/team', '<li>Ada</li><li>Alan</li>', { dependencies: ['user:42', 'user:7'] })",
+    await cache.set('page:/team', '<li>Ada</li><li>Alan</li>', { dependencies: ['user:42', 'user:7'] }),
+  );
+  say(
+    "await cache.set('page:/about', '<p>about</p>')  // no dependency",
+    await cache.set('page:/about', '<p>about</p>'),
+  );
+  say(
+    "await cache.dependents('user:42')  // the memcached keys tied to it: /users/42's and /team's",
+    await cache.dependents('user:42'),
   );
   await cache.invalidate(undefined, { dependencies: ['user:42'] });
-  say("await cache.invalidate(undefined, { dependencies: ['user:42'] }) → pages /users/42, /team, /about", [
-    await cache.query('page:/users/42'),
-    await cache.query('page:/team'),
-    await cache.query('page:/about'),
-  ]);
+  say(
+    "await cache.invalidate(undefined, { dependencies: ['user:42'] }); then query /users/42, /team, /about" +
+      '  // both tied to user:42 are gone; /about, tied to nothing, stays',
+    [await cache.query('page:/users/42'), await cache.query('page:/team'), await cache.query('page:/about')],
+  );
 
   step('Read-through: getOrSet computes once, everywhere, and serves stale within grace');
   let renders = 0;
@@ -194,24 +225,27 @@ async function tour(client: (options: Partial<MemcachedClientOptions>) => Memcac
   };
   const readThrough = { lifetime: 1, grace: 60, dependencies: ['user:42'] };
   say(
-    "10 concurrent cache.getOrSet('page:/users/42', render, { lifetime: 1, grace: 60, dependencies: ['user:42'] })",
+    "new Set(await Promise.all(10 × cache.getOrSet('page:/users/42', render, { lifetime: 1, grace: 60, dependencies: ['user:42'] })))  // what ten concurrent callers got",
     new Set(
       await Promise.all(
         Array.from({ length: 10 }, () => cache.getOrSet('page:/users/42', render, readThrough)),
       ),
     ),
   );
-  say('renders so far (one for ten callers)', renders);
+  say('renders  // one render for ten callers', renders);
   await new Promise((resolve) => setTimeout(resolve, 1100));
   say(
-    '1.1 s later, past its lifetime: the stale page at once, re-rendered in the background',
+    "(1.1 s later, past its lifetime) await cache.getOrSet('page:/users/42', render, ...)  // the stale page at once, re-rendered in the background",
     await cache.getOrSet('page:/users/42', render, readThrough),
   );
   await new Promise((resolve) => setTimeout(resolve, 100));
-  say("await cache.query('page:/users/42')  // the fresh render", await cache.query('page:/users/42'));
+  say(
+    "(100 ms later) await cache.query('page:/users/42')  // the fresh render",
+    await cache.query('page:/users/42'),
+  );
   await cache.invalidate(undefined, { dependencies: ['user:42'] });
   say(
-    'after invalidating user:42, never served stale: getOrSet renders again',
+    "await cache.invalidate(undefined, { dependencies: ['user:42'] }); await cache.getOrSet('page:/users/42', render, ...)  // never served stale: renders again",
     await cache.getOrSet('page:/users/42', render, readThrough),
   );
 
@@ -234,6 +268,14 @@ async function tour(client: (options: Partial<MemcachedClientOptions>) => Memcac
   say("await cache.set('during', 'outage')  // null: not stored", await cache.set('during', 'outage'));
   say("await cache.query('page:/about')  // a miss, not an error", await cache.query('page:/about'));
   say(`(both took ${(performance.now() - started).toFixed(1)} ms)`);
+  await new Promise((resolve) => setImmediate(resolve)); // a process warning is emitted on the next tick
+  if (warnings.length > 0) {
+    say(
+      '// and a process warning, given once: none of the servers this transport was given has answered since it ' +
+        'was made (what a wrong address looks like; a server that was up and went down gives none)',
+      warnings.splice(0).join('\n'),
+    );
+  }
   if (real) cache.servers = servers;
   else memory.up(address);
   say(real ? 'cache.servers = the configured servers again' : `memory.up('${address}')`);
@@ -246,19 +288,30 @@ async function tour(client: (options: Partial<MemcachedClientOptions>) => Memcac
   const fragments = client({ defaultNS: `${ns}fragments` });
   bus.register('pages', pages).register('fragments', fragments);
   bus.on(invalidateCache);
-  bus.onError((error) => console.log(`    bus error: ${error.message}`));
+  bus.onError((error) => console.log(`    → bus error: ${error.message}`)); // what the line below shows
+  say("bus.register('pages', pages).register('fragments', fragments); bus.on(invalidateCache)");
+  say(
+    "bus.onError((error) => console.log('bus error: ' + error.message))  // failures are reported here, never thrown",
+  );
   await pages.set('home', 'page', { dependencies: ['product:1'] });
   await fragments.set('teaser', 'fragment', { dependencies: ['product:1'] });
+  say(
+    "await pages.set('home', 'page', { dependencies: ['product:1'] }); await fragments.set('teaser', 'fragment', { dependencies: ['product:1'] })",
+  );
   await bus.notify(new InvalidateCacheEvent({ cacheName: 'pages', dependencies: ['product:1'] }));
-  say("bus.notify(new InvalidateCacheEvent({ cacheName: 'pages', dependencies: ['product:1'] }))", [
-    await pages.query('home'),
-    await fragments.query('teaser'),
-  ]);
+  say(
+    "await bus.notify(new InvalidateCacheEvent({ cacheName: 'pages', dependencies: ['product:1'] })); " +
+      "[await pages.query('home'), await fragments.query('teaser')]  // only the client named 'pages'",
+    [await pages.query('home'), await fragments.query('teaser')],
+  );
   await bus.notify(new InvalidateCacheEvent({ dependencies: ['product:1'] }));
-  say("bus.notify(new InvalidateCacheEvent({ dependencies: ['product:1'] }))  // every registered client", [
-    await pages.query('home'),
-    await fragments.query('teaser'),
-  ]);
+  say(
+    "await bus.notify(new InvalidateCacheEvent({ dependencies: ['product:1'] })); [...the same queries]  // every registered client",
+    [await pages.query('home'), await fragments.query('teaser')],
+  );
+  say(
+    "await bus.notify(new InvalidateCacheEvent({ cacheName: 'nope', key: 'x' }))  // no client named 'nope'",
+  );
   await bus.notify(new InvalidateCacheEvent({ cacheName: 'nope', key: 'x' }));
 
   step('Flushing: invalidateAll() empties every server');

@@ -70,6 +70,19 @@ describe('the tour', () => {
     expect(output).toContain("→ 'cached value'");
     expect(output).toContain('trackKeys not enabled');
     expect(output).toContain('→ [ undefined, undefined ]');
+    // Each caption shows what its result line prints (issue 23.12).
+    expect(output).toMatch(/set\(\{ user: 42, page: 'about' \}, \{ [^\n]*tags: new Set\(\['a'\]\) \}\)\n/);
+    expect(output).toMatch(/tags: Set\(1\) \{ 'a' \}/);
+    expect(output).toMatch(
+      /await cache\.dependents\('user:42'\)[^\n]*keys[^\n]*\n {4}→ \[ '[0-9a-f]{32}', '[0-9a-f]{32}' \]\n/,
+    );
+    expect(output).toMatch(
+      /\/about, tied to nothing, stays\n {4}→ \[ undefined, undefined, '<p>about<\/p>' \]/,
+    );
+    expect(output).toMatch(
+      /await bus\.notify\(new InvalidateCacheEvent\(\{ cacheName: 'nope'[^\n]*\n {4}→ bus error: no client registered as "nope"/,
+    );
+    expect(output).not.toContain('(process warning)');
     expect(output).toContain('await cache.invalidateAll()  // in memory: only this store');
     expect(output.trim().endsWith('Done.')).toBe(true);
   }, 60_000);
