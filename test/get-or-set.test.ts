@@ -5,5 +5,11 @@ describeGetOrSet('the memory transport', async () => {
   const memory = memoryTransport();
   const unreachable = '127.0.0.1:8125';
   memory.down(unreachable);
-  return { transport: memory, servers: ['127.0.0.1:11211'], unreachable, teardown: async () => {} };
+  return {
+    transport: memory,
+    servers: ['127.0.0.1:11211'],
+    unreachable,
+    exactExpiry: true,
+    teardown: async () => {},
+  };
 });
