@@ -7,9 +7,13 @@
  *   GET /team        every user in a list   (depends on each user:<id> shown)
  *   PUT /users/:id   change a user's name   (invalidates every page showing that user)
  *
+ * Errors are answered as a server should: a failing request gets a 500 (and is logged), never an unhandled
+ * rejection that ends the process. A page too large to cache (over memcached's 1 MB item limit) is still served:
+ * `getOrSet` hands its callers what the factory computed, stores nothing, and says so once (a process warning).
+ *
  * Run it: `pnpm --filter @lovely-memcached/examples http` (MEMCACHED_SERVERS=host:port for real memcached).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { MemcachedClient } from '@lovely-memcached/core';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
@@ -22,18 +26,48 @@ export interface User {
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** Request bodies beyond this are refused (413): a user's name has no business being larger. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+class TooLarge extends Error {}
+
 async function readBody(request: IncomingMessage): Promise<string> {
   let body = '';
-  for await (const chunk of request) body += chunk;
+  for await (const chunk of request) {
+    body += chunk;
+    if (body.length > MAX_BODY_BYTES) throw new TooLarge(`a body over ${MAX_BODY_BYTES} bytes`);
+  }
   return body;
 }
 
-/** The server; `users` is the "database", `cache` any MemcachedClient. Renders count how often pages were built. */
+/** What a failed request leaves: the error logged, a 500 (or 413) if nothing was sent yet, else a cut reply. */
+function fail(response: ServerResponse, error: unknown, onError: (error: unknown) => void): void {
+  if (!(error instanceof TooLarge)) onError(error);
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  response.statusCode = error instanceof TooLarge ? 413 : 500;
+  response.setHeader('content-type', 'text/plain; charset=utf-8');
+  response.setHeader('connection', 'close');
+  response.end(error instanceof TooLarge ? 'request body too large' : 'internal error');
+}
+
+/**
+ * The server; `users` is the "database", `cache` any MemcachedClient. Renders count how often pages were built.
+ * `onError` is told of every request that failed (the default logs it).
+ */
 export function createPagesServer(
   cache: MemcachedClient,
   users: Map<string, User>,
+  onError: (error: unknown) => void = (error) => console.error('request failed:', error),
 ): Server & { renders: number } {
-  const server = createServer(async (request, response) => {
+  // An async handler's rejection is nobody's: caught here, every failure becomes a reply.
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => fail(response, error, onError));
+  }) as Server & { renders: number };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const userMatch = /^\/users\/([\w-]+)$/.exec(url.pathname);
 
@@ -69,20 +103,22 @@ export function createPagesServer(
       const user = users.get(id);
       if (user === undefined) {
         response.statusCode = 404;
-        return response.end('no such user');
+        response.end('no such user');
+        return;
       }
       if (request.method === 'PUT') {
         user.name = await readBody(request);
         // Every page that shows this user goes, on every server, for every process sharing them.
         await cache.invalidate(undefined, { ns: 'pages', dependencies: [`user:${id}`] });
         response.statusCode = 204;
-        return response.end();
+        response.end();
+        return;
       }
       return page(`/users/${id}`, [`user:${id}`], () => `<h1>${escapeHtml(user.name)}</h1>`);
     }
     response.statusCode = 404;
     response.end('not found');
-  }) as Server & { renders: number };
+  };
   server.renders = 0;
   return server;
 }
