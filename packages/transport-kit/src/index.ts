@@ -9,7 +9,18 @@ export {
   parseClusterConfig,
   withAutoDiscovery,
 } from './cluster-discovery';
+export {
+  capLifetime,
+  checkGutter,
+  checkGutterApart,
+  type GutterEvent,
+  type GutterOptions,
+  KEEP,
+  type Lifetime,
+  type ResolvedGutter,
+} from './gutter';
 export { checkMilliseconds, MAX_TIMER_DELAY } from './milliseconds';
+export { type FlushReason, type MissedStep, MissedWrites, type MissedWritesEvent } from './missed-writes';
 export {
   type CommonTransportOptions,
   type ResolvedCommonOptions,
@@ -22,7 +33,7 @@ export {
   type HealthConnection,
   ServerHealth,
 } from './server-health';
-export { ServerPool } from './server-pool';
+export { type Access, ServerPool } from './server-pool';
 export { checkTlsOption, type OpenedSocket, openSocket, type ServerEndpoint, type TlsOption } from './socket';
 export { BURST_NUDGE_DELAY, FIRST_NUDGE_DELAY, StallNudger, TLS_RECORD_SIZE } from './stall-nudge';
 export { closedReason, TickWriter } from './tick-writer';

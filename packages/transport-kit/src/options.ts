@@ -8,9 +8,12 @@ import {
   checkFunction,
   checkInteger,
   publishServerEvent,
+  serverChannel,
 } from '@lovely-memcached/core';
 import { type AutoDiscoverOptions, checkAutoDiscover, type DiscoveryEvent } from './cluster-discovery';
+import { checkGutter, type GutterEvent, type GutterOptions, type ResolvedGutter } from './gutter';
 import { checkMilliseconds } from './milliseconds';
+import type { MissedWritesEvent } from './missed-writes';
 
 /**
  * What a transport reports about servers going down and coming back, for logs and metrics.
@@ -21,11 +24,16 @@ import { checkMilliseconds } from './milliseconds';
  * `closed-before-reply` (closed before it answered anything: over plain TCP most likely a TLS-only server, over TLS
  * a server that refused the client certificate; `code` the reset or the TLS alert), `garbage`
  * (a reply that is not memcached's), `auth` (credentials refused).
+ *
+ * Losing a server: `gutter` (its keys go to the gutter pool until it is back), `replayed` (the deletes it
+ * missed were applied before it was used again), `flushed` (it was flushed before it was used again).
  */
 export type TransportEvent =
   | { type: 'server-down'; server: string; reason: string; code?: string }
   | { type: 'server-up'; server: string }
   | { type: 'auth-failed'; server: string; username: string; error: CacheError }
+  | GutterEvent
+  | MissedWritesEvent
   | DiscoveryEvent;
 
 /** The options every network transport takes (each transport adds its own). */
@@ -60,6 +68,20 @@ export interface CommonTransportOptions<E = TransportEvent> {
    * @default false
    */
   autoDiscover?: boolean | AutoDiscoverOptions;
+  /**
+   * Spare servers that take the keys of a server while it is down (ketama over them), everything stored there
+   * capped to `maxLifetime` seconds (default 10), leases included; with the gutter down too, the usual miss.
+   * `servers` must not be empty nor name one of the transport's own servers.
+   * @default undefined (a down server's keys read as misses)
+   */
+  gutter?: GutterOptions;
+  /**
+   * Deletes, and writes as deletes, of keys whose server is unreachable are remembered, at most this many per
+   * server, and applied when it is reachable again, before it is used: it never serves a value invalidated or
+   * replaced while it was away. Past this many, it is flushed before it is used again.
+   * @default 100000
+   */
+  maxQueuedDeletes?: number;
 }
 
 export interface ResolvedCommonOptions {
@@ -72,6 +94,8 @@ export interface ResolvedCommonOptions {
   connections: number;
   onEvent: (event: TransportEvent) => void;
   autoDiscover: { endpoint: string | undefined; interval: number } | undefined;
+  gutter: ResolvedGutter | undefined;
+  maxQueuedDeletes: number;
 }
 
 /**
@@ -94,11 +118,16 @@ export function resolveCommonOptions(
     maxItemSize: checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024),
     connections: checkInteger('connections', options.connections ?? 1, 1),
     autoDiscover: checkAutoDiscover(options.autoDiscover),
+    gutter: checkGutter(options.gutter),
+    maxQueuedDeletes: checkInteger('maxQueuedDeletes', options.maxQueuedDeletes ?? 100_000, 0),
     onEvent: (event) => {
       if (event.type === 'auth-failed') {
         publishServerEvent({ type: event.type, server: event.server, username: event.username, transport });
       } else if (event.type === 'server-down' || event.type === 'server-up') {
         publishServerEvent({ ...event, transport });
+      } else if (event.type === 'gutter' || event.type === 'replayed' || event.type === 'flushed') {
+        // Not (yet) in core's ServerEvent union: published as is, in the same shape (see opentelemetry).
+        if (serverChannel.hasSubscribers) serverChannel.publish({ ...event, transport });
       }
       if (onEvent !== undefined) callSafely(`${transport}Transport \`onEvent\` threw`, onEvent, event);
     },

@@ -6,9 +6,16 @@
  * its keys then resolve at once instead of each waiting out a deadline, and its other connections are closed
  * (their requests settle now rather than at their deadlines). In the background ONE probe at a time connects
  * and sends the protocol's cheapest request every `probeInterval`; the first one answered brings the server
- * back, and its connection is the one the next calls use.
+ * back, and its connection is the one the next calls use. Before that, what the server missed while it was
+ * away (missed-writes.ts) is applied on that connection: until it is, the server is not used.
  */
+import { warnOnce } from '@lovely-memcached/core';
+import { type FlushReason, type MissedStep, MissedWrites } from './missed-writes';
 import type { ResolvedCommonOptions, TransportEvent } from './options';
+
+/** Keys per delete request when missed writes are applied, and requests in flight at once. */
+const REPLAY_BATCH = 1000;
+const REPLAY_WINDOW = 8;
 
 /** Why a connection broke. The first four mean the server cannot serve us now; the last three do not. */
 export type BreakReason =
@@ -45,6 +52,16 @@ export interface ConnectionMaker<C extends HealthConnection> {
   ping(connection: C, onAnswer: () => void): void;
   /** The event for refused credentials (reason `auth`), if the transport authenticates. */
   authFailedEvent?(server: string): TransportEvent;
+  /**
+   * Deletes `keys` on `connection`, quietly where the protocol can: true once the server answered for every
+   * one, false if the connection failed first. Without it, nothing a server missed is remembered.
+   */
+  deleteKeys?(connection: C, keys: readonly string[]): Promise<boolean>;
+  /**
+   * Empties the server (`flush_all`): true once it answered. Without it (behind a proxy), a server that missed
+   * more than `maxQueuedDeletes` keys, or a flush, is used again as it is, and a warning says so.
+   */
+  flush?(connection: C): Promise<boolean>;
 }
 
 export class ServerHealth<C extends HealthConnection> {
@@ -60,6 +77,18 @@ export class ServerHealth<C extends HealthConnection> {
   lastFailure: string | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Deletes (and writes, as deletes) this server missed while down, applied before it is used again. */
+  readonly missed: MissedWrites;
+  /**
+   * The answered probe's connection while what the server missed is applied on it: the server is not in use
+   * yet, but urgent requests ride on it.
+   */
+  private restoring: C | undefined;
+  /**
+   * Until when (`performance.now()`) the gutter may hold values of this server's keys written during its last
+   * outage: set by the server pool, which deletes a key there too when it is written here before then.
+   */
+  gutterUntil = 0;
 
   constructor(
     /** `host:port` */
@@ -70,6 +99,7 @@ export class ServerHealth<C extends HealthConnection> {
     private readonly onDown: () => void = () => {},
   ) {
     this.slots = new Array<C | undefined>(options.connections).fill(undefined);
+    this.missed = new MissedWrites(options.maxQueuedDeletes, maker.deleteKeys !== undefined);
   }
 
   /** Down, and never reached since the transport was made. */
@@ -88,7 +118,7 @@ export class ServerHealth<C extends HealthConnection> {
    */
   acquire(urgent = false): C | undefined {
     if (this.closed) return undefined;
-    if (this.down) return urgent ? this.probe() : undefined;
+    if (this.down) return urgent ? (this.restoring ?? this.probe()) : undefined;
     if (this.slots.length === 1) return this.slot(0);
     // Least busy, round-robin among equals: an idle connection is taken at once.
     let best: C | undefined;
@@ -109,6 +139,19 @@ export class ServerHealth<C extends HealthConnection> {
     this.closeSlots();
     this.probing?.close();
     this.probing = undefined;
+    const restoring = this.restoring;
+    this.restoring = undefined;
+    restoring?.close();
+  }
+
+  /** Deletes `keys` with the protocol's quiet deletes; false when the transport has none or the request failed. */
+  deleteKeys(connection: C, keys: readonly string[]): Promise<boolean> {
+    return this.maker.deleteKeys?.(connection, keys) ?? Promise.resolve(false);
+  }
+
+  /** `flush_all`; false when the transport has none (behind a proxy) or the request failed. */
+  flush(connection: C): Promise<boolean> {
+    return this.maker.flush?.(connection) ?? Promise.resolve(false);
   }
 
   private slot(index: number): C {
@@ -170,6 +213,12 @@ export class ServerHealth<C extends HealthConnection> {
     const probe = this.maker.open((reason, broken) => {
       if (broken.connected) this.everConnected = true;
       if (this.probing === broken) this.probing = undefined;
+      if (this.restoring === broken) {
+        // Lost while applying what the server missed: what is left stays remembered for the next probe.
+        this.restoring = undefined;
+        if (!this.closed) this.scheduleProbe();
+        return;
+      }
       if (answered) this.onBreak(reason, broken);
       else if (!this.closed) this.scheduleProbe();
     });
@@ -177,16 +226,69 @@ export class ServerHealth<C extends HealthConnection> {
     this.maker.ping(probe, () => {
       answered = true;
       this.probing = undefined;
+      this.everConnected = true;
       if (this.closed) {
         probe.close();
         return;
       }
-      this.closeSlots();
-      this.slots[0] = probe;
-      this.down = false;
-      this.everConnected = true;
-      this.options.onEvent({ type: 'server-up', server: this.address });
+      void this.restore(probe);
     });
     return probe;
+  }
+
+  /**
+   * Applies what the server missed on the answered probe's connection, then puts the server back in use: in the
+   * same turn as the check that nothing is left, so no write remembered in between is skipped.
+   */
+  private async restore(connection: C): Promise<void> {
+    this.restoring = connection;
+    const started = performance.now();
+    let deletes = 0;
+    let flushed: FlushReason | undefined;
+    for (let step = this.missed.next(REPLAY_BATCH * REPLAY_WINDOW); step !== undefined; ) {
+      const applied = await this.apply(connection, step);
+      // Broken meanwhile (a new probe is scheduled) or closed.
+      if (this.restoring !== connection) return;
+      if (!applied) {
+        this.restoring = undefined;
+        connection.close();
+        this.scheduleProbe();
+        return;
+      }
+      this.missed.done(step);
+      if ('flush' in step) flushed = step.flush;
+      else deletes += step.keys.length;
+      step = this.missed.next(REPLAY_BATCH * REPLAY_WINDOW);
+    }
+    this.restoring = undefined;
+    this.missed.inUse();
+    this.closeSlots();
+    this.slots[0] = connection;
+    this.down = false;
+    if (flushed !== undefined && this.maker.flush !== undefined) {
+      this.options.onEvent({ type: 'flushed', server: this.address, reason: flushed });
+    }
+    if (deletes > 0) {
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      this.options.onEvent({ type: 'replayed', server: this.address, deletes, ms });
+    }
+    this.options.onEvent({ type: 'server-up', server: this.address });
+  }
+
+  private apply(connection: C, step: MissedStep): Promise<boolean> {
+    if ('flush' in step) {
+      if (this.maker.flush === undefined) {
+        warnOnce(
+          `[lovely-memcached] ${this.options.transport}Transport: ${this.address} missed ${step.flush === 'flush' ? 'a flush' : 'more writes than `maxQueuedDeletes`'} while it was unreachable and cannot be flushed through a proxy: it is used again as it is, and may serve values from before its outage (behind a proxy, the proxy owns failover)`,
+        );
+        return Promise.resolve(true);
+      }
+      return this.maker.flush(connection);
+    }
+    const requests: Promise<boolean>[] = [];
+    for (let i = 0; i < step.keys.length; i += REPLAY_BATCH) {
+      requests.push(this.deleteKeys(connection, step.keys.slice(i, i + REPLAY_BATCH)));
+    }
+    return Promise.all(requests).then((done) => done.every(Boolean));
   }
 }

@@ -20,8 +20,10 @@ import {
   toDelta,
 } from '@lovely-memcached/core';
 import {
+  type Access,
   assertCasUnique,
   type ConnectionMaker,
+  type Lifetime,
   rejecting,
   type ServerEndpoint,
   ServerPool,
@@ -42,7 +44,7 @@ import {
   touchRequest,
 } from './protocol';
 
-/** How server health opens memjs connections, and probes with a NOOP. */
+/** How server health opens memjs connections, probes with a NOOP, and applies what a server missed. */
 function memjsConnections(
   options: ResolvedMemjsOptions,
   { host, port }: ServerEndpoint,
@@ -66,6 +68,30 @@ function memjsConnections(
         },
         () => {},
       ),
+    deleteKeys: (connection, keys) =>
+      new Promise<boolean>((resolve) => {
+        // Quiet deletes: only failures (a key not found) answer before the closing NOOP.
+        connection.send(
+          (opaque) => multiDeleteRequest(keys, opaque),
+          (response) => {
+            if (response.opcode !== Op.NOOP) return false;
+            resolve(true);
+            return true;
+          },
+          () => resolve(false),
+        );
+      }),
+    flush: (connection) =>
+      new Promise<boolean>((resolve) => {
+        connection.send(
+          (opaque) => simpleRequest(Op.FLUSH, opaque),
+          (response) => {
+            resolve(response.status === Status.OK);
+            return true;
+          },
+          () => resolve(false),
+        );
+      }),
     authFailedEvent(server) {
       const username = options.username ?? '';
       // Name the user and the server, never the password.
@@ -111,17 +137,20 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
     (servers: readonly string[]): Transport => {
       const pool = new ServerPool(servers, resolved, (endpoint) => memjsConnections(resolved, endpoint));
 
-      /** One request for `key`'s server: `fallback` when it is down or the request fails. */
+      /**
+       * One request for `key`'s server (or the gutter while it is down: `build` sends expiry times through the
+       * lifetime it gets): `fallback` when it is down or the request fails.
+       */
       function call<T>(
         command: string,
         key: string,
-        build: (opaque: number) => Buffer,
+        build: (opaque: number, lifetime: Lifetime) => Buffer,
         read: (r: Response) => T,
         fallback: T,
-        urgent = false,
+        access: Access = 'read',
       ): Promise<T> {
-        return pool.forKey(command, key, urgent, fallback, (connection) =>
-          request(connection, build, read, fallback),
+        return pool.forKey(command, key, access, fallback, (connection, lifetime) =>
+          request(connection, (opaque) => build(opaque, lifetime), read, fallback),
         );
       }
 
@@ -157,9 +186,10 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
           return call<StoreStatus>(
             cas !== undefined ? 'cas' : op === Op.ADD ? 'add' : 'set',
             key,
-            (opaque) => storageRequest(op, key, value, flags, exptime, opaque, cas),
+            (opaque, lifetime) => storageRequest(op, key, value, flags, lifetime(exptime), opaque, cas),
             storeStatus,
             'unavailable',
+            'write',
           );
         });
       }
@@ -199,7 +229,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         getMulti(keys) {
           const found = new Map<string, TransportItem>();
           // A key memcached could never hold is simply absent: one bad key must not sink the whole batch.
-          const byServer = pool.byServer(keys.filter(isMemcachedKey));
+          const byServer = pool.readGroups(keys.filter(isMemcachedKey));
           const batches = [...byServer].map(([server, serverKeys]) => {
             const connection = server.acquire();
             if (connection === undefined) return undefined;
@@ -222,23 +252,8 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         },
 
         deleteMany(keys) {
-          // Quiet deletes: one reply per server (the closing NOOP) instead of one awaited reply per key.
-          const byServer = pool.byServer(keys.filter(isMemcachedKey));
-          const batches = [...byServer].map(([server, serverKeys]) => {
-            const connection = server.acquire(true);
-            if (connection === undefined) return undefined;
-            const batch = () =>
-              new Promise<void>((resolve) => {
-                const onReply: ReplyHandler = (response) => {
-                  if (response.opcode !== Op.NOOP) return false;
-                  resolve();
-                  return true;
-                };
-                connection.send((opaque) => multiDeleteRequest(serverKeys, opaque), onReply, resolve);
-              });
-            return pool.traced('deleteMany', server, serverKeys.length, batch);
-          });
-          return Promise.all(batches).then(() => undefined);
+          // Quiet deletes (the pool's, through `deleteKeys` above): one reply per server, the closing NOOP.
+          return pool.deleteMany(keys);
         },
 
         set: (key, value, opts = {}) => store(Op.SET, key, value, opts),
@@ -252,6 +267,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
             (opaque) => keyRequest(Op.APPEND, key, opaque, value),
             storeStatus,
             'unavailable',
+            'write',
           );
         },
 
@@ -262,7 +278,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
             (opaque) => keyRequest(Op.DELETE, key, opaque),
             (r) => r.status === Status.OK,
             false,
-            options.urgent === true,
+            options.urgent === true ? 'urgent' : 'write',
           );
         },
 
@@ -275,6 +291,7 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
               (opaque) => incrementRequest(key, amount, opaque),
               (r) => (r.status === Status.OK ? r.value().readBigUInt64BE(0) : undefined),
               undefined,
+              'write',
             );
           });
         },
@@ -285,22 +302,16 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
             return call(
               'touch',
               key,
-              (opaque) => touchRequest(key, exptime, opaque),
+              (opaque, lifetime) => touchRequest(key, lifetime(exptime), opaque),
               (r) => r.status === Status.OK,
               false,
             );
           });
         },
 
-        async flush() {
-          await askEveryServer<true>(
-            'flush',
-            (opaque) => simpleRequest(Op.FLUSH, opaque),
-            (_server, _index, resolve) => () => {
-              resolve(true);
-              return true;
-            },
-          );
+        // Every server and the gutter; one that is down is flushed when it is back, before it is used again.
+        flush() {
+          return pool.flushAll();
         },
 
         stats() {

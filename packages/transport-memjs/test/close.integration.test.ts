@@ -40,7 +40,7 @@ it('after urgent deletes brought a server back, close() leaves no probe socket: 
       await said('closed\n');
       const closedAt = Date.now();
       const code = await exited;
-      expect(output).toContain('["server-down","server-up"]');
+      expect(output).toContain('["server-down","replayed","server-up"]');
       expect(code).toBe(0);
       // Exiting at all proves it (the server outlives the child); promptly shows nothing lingered.
       expect(Date.now() - closedAt).toBeLessThan(10_000);

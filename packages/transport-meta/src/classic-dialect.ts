@@ -93,13 +93,13 @@ export const classicDialect: Dialect = {
     return builders;
   },
 
-  store: (kind, key, value, flags, exptime, cas) => () => ({
+  store: (kind, key, value, flags, exptime, cas) => (_opaque, lifetime) => ({
     bytes: withValue(
       kind === 'append'
         ? `append ${key} 0 0 ${value.length}\r\n`
         : kind === 'cas'
-          ? `cas ${key} ${flags} ${exptime} ${value.length} ${cas ?? 0n}\r\n`
-          : `${kind} ${key} ${flags} ${exptime} ${value.length}\r\n`,
+          ? `cas ${key} ${flags} ${lifetime(exptime)} ${value.length} ${cas ?? 0n}\r\n`
+          : `${kind} ${key} ${flags} ${lifetime(exptime)} ${value.length}\r\n`,
       value,
     ),
     reply: (reply) => storeStatus(kind, reply),
@@ -131,8 +131,8 @@ export const classicDialect: Dialect = {
       reply.tokens.length === 0 && /^\d{1,20}$/.test(reply.code) ? BigInt(reply.code) : undefined,
   }),
 
-  touch: (key, exptime) => () => ({
-    bytes: `touch ${key} ${exptime}\r\n`,
+  touch: (key, exptime) => (_opaque, lifetime) => ({
+    bytes: `touch ${key} ${lifetime(exptime)}\r\n`,
     reply: (reply) => reply.code === 'TOUCHED',
   }),
 

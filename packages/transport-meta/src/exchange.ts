@@ -2,6 +2,7 @@
  * One request and how to read its reply(ies): what a dialect (meta or classic commands) hands the transport.
  */
 import type { StoreStatus, TransportItem } from '@lovely-memcached/core';
+import { KEEP, type Lifetime } from '@lovely-memcached/transport-kit';
 import type { Connection } from './connection';
 import type { Reply } from './reply-reader';
 
@@ -26,9 +27,10 @@ export interface Exchange<T> {
 
 /**
  * Builds an exchange for a connection; `opaque(count)` reserves that connection's next opaque numbers (one by
- * default) and returns the first.
+ * default) and returns the first; expiry times go through `lifetime` (capped when the request goes to the
+ * gutter).
  */
-export type ExchangeBuilder<T> = (opaque: (count?: number) => number) => Exchange<T>;
+export type ExchangeBuilder<T> = (opaque: (count?: number) => number, lifetime: Lifetime) => Exchange<T>;
 
 export type StoreKind = 'set' | 'add' | 'cas' | 'append';
 
@@ -56,9 +58,14 @@ export interface Dialect {
 }
 
 /** Sends an exchange on a connection; `fallback` when the connection fails first. */
-export function exchange<T>(connection: Connection, build: ExchangeBuilder<T>, fallback: T): Promise<T> {
+export function exchange<T>(
+  connection: Connection,
+  build: ExchangeBuilder<T>,
+  fallback: T,
+  lifetime: Lifetime = KEEP,
+): Promise<T> {
   return new Promise<T>((resolve) => {
-    exchangeWith(connection, build, resolve, fallback);
+    exchangeWith(connection, build, resolve, fallback, lifetime);
   });
 }
 
@@ -68,8 +75,9 @@ export function exchangeWith<T>(
   build: ExchangeBuilder<T>,
   settle: (outcome: T) => void,
   fallback: T,
+  lifetime: Lifetime = KEEP,
 ): void {
-  const request = build((count) => connection.opaque(count));
+  const request = build((count) => connection.opaque(count), lifetime);
   connection.send(request.bytes, {
     opaque: request.opaque,
     opaqueEnd: request.opaqueEnd,

@@ -120,13 +120,13 @@ export const metaDialect: Dialect = {
     ];
   },
 
-  store: (kind, key, value, flags, exptime, cas) => (next) => {
+  store: (kind, key, value, flags, exptime, cas) => (next, lifetime) => {
     const opaque = next();
     return {
       bytes: withValue(
         kind === 'append'
           ? `ms ${key} ${value.length} MA O${opaque}\r\n`
-          : `ms ${key} ${value.length}${MODE[kind]} F${flags} T${exptime}${cas === undefined ? '' : ` C${cas}`} O${opaque}\r\n`,
+          : `ms ${key} ${value.length}${MODE[kind]} F${flags} T${lifetime(exptime)}${cas === undefined ? '' : ` C${cas}`} O${opaque}\r\n`,
         value,
       ),
       opaque,
@@ -162,9 +162,13 @@ export const metaDialect: Dialect = {
     };
   },
 
-  touch: (key, exptime) => (next) => {
+  touch: (key, exptime) => (next, lifetime) => {
     const opaque = next();
-    return { bytes: `mg ${key} T${exptime} O${opaque}\r\n`, opaque, reply: (reply) => reply.code === 'HD' };
+    return {
+      bytes: `mg ${key} T${lifetime(exptime)} O${opaque}\r\n`,
+      opaque,
+      reply: (reply) => reply.code === 'HD',
+    };
   },
 
   ping: () => () => ({

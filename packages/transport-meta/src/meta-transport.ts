@@ -24,6 +24,7 @@ import {
   warnOnce,
 } from '@lovely-memcached/core';
 import {
+  type Access,
   assertCasUnique,
   type ConnectionMaker,
   rejecting,
@@ -52,7 +53,10 @@ function olderThan(version: string, since: readonly number[]): boolean {
   return false;
 }
 
-/** How server health opens connections, and probes with the dialect's cheapest request. */
+/**
+ * How server health opens connections, probes with the dialect's cheapest request, and applies what a server
+ * missed (`flush_all` only without a proxy, which could not forward it).
+ */
 function connectionsFor(
   options: ResolvedMetaOptions,
   dialect: Dialect,
@@ -95,6 +99,25 @@ function connectionsFor(
         },
         undefined,
       ),
+    deleteKeys: (connection, keys) =>
+      new Promise<boolean>((resolve) => {
+        const builders = dialect.deleteMany(keys);
+        let left = builders.length;
+        let failed = false;
+        const settle = (ok: boolean) => {
+          if (!ok) failed = true;
+          if (--left === 0) resolve(!failed);
+        };
+        for (const build of builders) exchangeWith(connection, answered(build), settle, false);
+      }),
+    ...(dialect.name === 'meta' && {
+      flush: (connection: Connection) =>
+        exchange(
+          connection,
+          () => ({ bytes: 'flush_all\r\n', reply: (reply) => reply.code === 'OK' }),
+          false,
+        ),
+    }),
     authFailedEvent(server) {
       const username = options.username ?? '';
       // Name the user and the server, never the password.
@@ -118,16 +141,19 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
         connectionsFor(resolved, dialect, endpoint),
       );
 
-      /** One request for `key`'s server: `fallback` when it is down or the request fails. */
+      /**
+       * One request for `key`'s server (or the gutter while it is down, expiry times capped through the
+       * lifetime the builder gets): `fallback` when it is down or the request fails.
+       */
       function call<T>(
         command: string,
         key: string,
         build: ExchangeBuilder<T>,
         fallback: T,
-        urgent = false,
+        access: Access = 'read',
       ): Promise<T> {
-        return pool.forKey(command, key, urgent, fallback, (connection) =>
-          exchange(connection, build, fallback),
+        return pool.forKey(command, key, access, fallback, (connection, lifetime) =>
+          exchange(connection, build, fallback, lifetime),
         );
       }
 
@@ -148,7 +174,13 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
           if ((kind === 'add' || kind === 'cas') && tooLarge(key, value, flags)) {
             return Promise.resolve('too-large');
           }
-          return call(kind, key, dialect.store(kind, key, value, flags, exptime, cas), 'unavailable');
+          return call(
+            kind,
+            key,
+            dialect.store(kind, key, value, flags, exptime, cas),
+            'unavailable',
+            'write',
+          );
         });
       }
 
@@ -181,7 +213,7 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
         getMulti(keys) {
           const found = new Map<string, TransportItem>();
           // A key memcached could never hold is simply absent: one bad key must not sink the whole batch.
-          const byServer = pool.byServer(keys.filter(isMemcachedKey));
+          const byServer = pool.readGroups(keys.filter(isMemcachedKey));
           const batches = [...byServer].map(([server, serverKeys]) =>
             pool.traced('getMulti', server, serverKeys.length, () => {
               const connection = server.acquire();
@@ -194,16 +226,9 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
         },
 
         deleteMany(keys) {
-          // Urgent, as a single delete: deletes are how invalidation reaches a server that is coming back.
-          const byServer = pool.byServer(keys.filter(isMemcachedKey));
-          const batches = [...byServer].map(([server, serverKeys]) =>
-            pool.traced('deleteMany', server, serverKeys.length, () => {
-              const connection = server.acquire(true);
-              if (connection === undefined) return Promise.resolve();
-              return settleAll(connection, dialect.deleteMany(serverKeys));
-            }),
-          );
-          return Promise.all(batches).then(() => undefined);
+          // Urgent, as a single delete (the pool's, through `deleteKeys` above): deletes are how invalidation
+          // reaches a server that is coming back, and what it missed is remembered.
+          return pool.deleteMany(keys);
         },
 
         set: (key, value, opts = {}) => store('set', key, value, opts),
@@ -212,11 +237,11 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
         append: (key, value) => store('append', key, value, {}),
 
         delete(key, opts = {}) {
-          return call('delete', key, dialect.delete(key), false, opts.urgent === true);
+          return call('delete', key, dialect.delete(key), false, opts.urgent === true ? 'urgent' : 'write');
         },
 
         incr(key, delta) {
-          return rejecting(() => call('incr', key, dialect.incr(key, toDelta(delta)), undefined));
+          return rejecting(() => call('incr', key, dialect.incr(key, toDelta(delta)), undefined, 'write'));
         },
 
         touch(key, exptime) {
@@ -231,13 +256,8 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
             unsupported('flush');
             return;
           }
-          await pool.everyServer('flush', (connection) =>
-            exchange<true | undefined>(
-              connection,
-              () => ({ bytes: 'flush_all\r\n', reply: (reply) => (reply.code === 'OK' ? true : undefined) }),
-              undefined,
-            ),
-          );
+          // Every server and the gutter; one that is down is flushed when it is back, before it is used again.
+          await pool.flushAll();
         },
 
         stats() {
@@ -281,6 +301,14 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
     resolved,
     resolved.tls,
   );
+}
+
+/** `build`'s request, its outcome `true` once the server settled it: a failure is the fallback, `false`. */
+function answered(build: ExchangeBuilder<void>): ExchangeBuilder<boolean> {
+  return (next, lifetime) => {
+    const request = build(next, lifetime);
+    return { ...request, reply: (reply) => (request.reply(reply) === MORE ? MORE : true), silent: true };
+  };
 }
 
 /** Sends every request (one write: the connection corks a tick's writes); settles once each one has. */

@@ -15,6 +15,7 @@
  * over the same keys should set `serverLeases: false` here to keep one factory call per key.
  */
 import { type LeasedRead, type LeaseOutcome, type Leases, leaseKey } from '@lovely-memcached/core';
+import { KEEP } from '@lovely-memcached/transport-kit';
 import type { ExchangeBuilder } from './exchange';
 import { itemOf } from './meta-dialect';
 import type { Reply } from './reply-reader';
@@ -23,10 +24,10 @@ type Answer = { status: 'won'; cas: bigint } | { status: 'held' } | undefined;
 
 /** `mg <key> N<ttl> c`: won (with the lease item's CAS), held, or undefined (no answer: no lease). */
 function take(key: string, ttlSeconds: number): ExchangeBuilder<Answer> {
-  return (next) => {
+  return (next, lifetime) => {
     const opaque = next();
     return {
-      bytes: `mg ${key} N${ttlSeconds} c O${opaque}\r\n`,
+      bytes: `mg ${key} N${lifetime(ttlSeconds)} c O${opaque}\r\n`,
       opaque,
       reply(reply) {
         if (reply.code !== 'HD' && reply.code !== 'VA') return undefined;
@@ -59,11 +60,13 @@ function readLeased(
   staleSeconds: number,
   release: (cas: bigint) => Promise<void>,
 ): ExchangeBuilder<LeasedRead> {
-  const recache = staleSeconds >= 1 ? ` R${staleSeconds}` : '';
-  return (next) => {
+  return (next, lifetime) => {
     const opaque = next();
+    // In the gutter (expiry times capped) an item has less life left than its grace from the start: `R` would
+    // hand out its refresh on every read. The core's own freshness check refreshes it there instead.
+    const recache = staleSeconds >= 1 && lifetime === KEEP ? ` R${staleSeconds}` : '';
     return {
-      bytes: `mg ${key} v f c N${ttlSeconds}${recache} O${opaque}\r\n`,
+      bytes: `mg ${key} v f c N${lifetime(ttlSeconds)}${recache} O${opaque}\r\n`,
       opaque,
       reply(reply) {
         if (reply.code !== 'VA') return { item: undefined };

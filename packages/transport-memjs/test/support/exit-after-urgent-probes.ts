@@ -18,6 +18,8 @@ await new Promise<void>((resolve) => process.stdin.once('data', () => resolve())
 process.stdin.destroy();
 
 await Promise.all(Array.from({ length: 5 }, (_, i) => transport.delete(`k${i}`, { urgent: true })));
+// The server is back once the five deletes it missed are applied again (they were remembered): a round trip on.
+for (let i = 0; i < 100 && !events.includes('server-up'); i++) await new Promise((r) => setTimeout(r, 10));
 process.stdout.write(`${JSON.stringify(events)}\n`);
 await transport.close();
 process.stdout.write('closed\n');
