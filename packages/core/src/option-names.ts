@@ -92,7 +92,13 @@ export function closestName(name: string, known: OptionNames): string | undefine
   }
   // Two edits are a typo in a long name (`sever` → `servers`), a different word in a short one (`ttl` → `tls`).
   const allowed = lower.length <= 3 ? 1 : lower.length <= 5 ? 2 : 3;
-  return bestDistance <= allowed ? best : undefined;
+  if (bestDistance <= allowed) return best;
+  // A name cut short or with a unit added: `memory` → `memoryLimit`, `lifetimeSeconds` → `lifetime`.
+  if (lower.length < 4) return undefined;
+  return Object.keys(known).find((candidate) => {
+    const other = candidate.toLowerCase();
+    return other.length >= 4 && (other.startsWith(lower) || lower.startsWith(other));
+  });
 }
 
 /** Levenshtein distance, with a swap of two neighbours counted as one edit (`tiemout` → `timeout`). */

@@ -1,4 +1,4 @@
-import { checkFunction, checkInteger } from '@lovely-memcached/core';
+import { checkFunction, checkInteger, checkOptionNames, checkOptionsObject } from '@lovely-memcached/core';
 
 export interface MemoryTransportOptions {
   /**
@@ -19,8 +19,20 @@ export interface ResolvedMemoryOptions {
   memoryLimit: number;
 }
 
-/** The one place defaults are applied and options checked (`ERR_INVALID_OPTION` naming the option). */
+/** Every name `MemoryTransportOptions` has (a name missing here fails the typecheck). */
+const MEMORY_OPTION_NAMES = {
+  now: true,
+  maxItemSize: true,
+  memoryLimit: true,
+} as const satisfies Record<keyof MemoryTransportOptions, true>;
+
+/**
+ * The one place defaults are applied and options checked (`ERR_INVALID_OPTION` naming the option; a name it
+ * does not know is refused with the closest known one).
+ */
 export function resolveMemoryOptions(options: MemoryTransportOptions = {}): ResolvedMemoryOptions {
+  checkOptionsObject('the memoryTransport() options', options);
+  checkOptionNames('the memoryTransport() options', options, MEMORY_OPTION_NAMES);
   return {
     now: options.now === undefined ? () => Date.now() : checkFunction('now', options.now),
     maxItemSize: checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024),

@@ -9,6 +9,10 @@ describe('memoryTransport options are checked when it is made', () => {
     [{ memoryLimit: -1 }, 'memoryLimit'],
     [{ memoryLimit: 1.5 }, 'memoryLimit'],
     [{ now: 12 }, 'now'],
+    // A name it does not know, with the closest known one (#23.5).
+    [{ maxItemsize: 2048 }, 'maxItemsize` in the memoryTransport() options: did you mean `maxItemSize'],
+    [{ memory: 1024 }, 'memory` in the memoryTransport() options: did you mean `memoryLimit'],
+    [{ timeout: 50 }, 'timeout` in the memoryTransport() options: known options are `now'],
   ])('%o is refused, naming `%s`', (options, name) => {
     let error: unknown;
     try {
