@@ -40,11 +40,13 @@ const RECORD_FLAGS = flagsOf(Kind.TRACKING);
 const COMPACT_OWN_EVERY = 1000;
 const OWN_GROWTH = 2;
 /**
- * At most this many characters of lines per append (UTF-16 units, under 48 KiB): a turn's lines go out
- * together, but a batch never nears the item size limit (a chunk takes the lines a single set would have
- * fitted, as before).
+ * At most this many characters of lines per append (UTF-16 units, under 48 KiB), and at most a sixteenth of the
+ * transport's item size limit: a turn's lines go out together, but never in an append a chunk could not take
+ * (a batch larger than the limit would fit no chunk, and its lines would be lost), and a chunk is left at most
+ * that much short of full. A line longer than that goes alone, as every line did.
  */
 const MAX_APPEND_CHARS = 16 * 1024;
+const APPEND_SHARE_OF_ITEM = 16;
 /** `keys()` compacts a record when at least this share of its lines is garbage (and it has a few lines). */
 const GARBAGE_SHARE = 0.5;
 const MIN_LINES_TO_COMPACT = 16;
@@ -139,9 +141,13 @@ export class KeyTracker {
     return written;
   }
 
-  /** Appends a turn's lines, in appends of at most MAX_APPEND_CHARS, then compacts our record when due. */
+  /** Appends a turn's lines, in appends of at most `appendChars`, then compacts our record when due. */
   private async appendLines(lines: readonly string[]): Promise<void> {
     const appends: Promise<void>[] = [];
+    const appendChars = Math.min(
+      MAX_APPEND_CHARS,
+      Math.floor(this.transport.capabilities.maxItemSize / APPEND_SHARE_OF_ITEM),
+    );
     let text = '';
     const send = () => {
       const bytes = Buffer.from(text);
@@ -149,7 +155,7 @@ export class KeyTracker {
       appends.push(this.append(bytes));
     };
     for (const line of lines) {
-      if (text !== '' && text.length + line.length > MAX_APPEND_CHARS) {
+      if (text !== '' && text.length + line.length > appendChars) {
         send();
         text = '';
       }
