@@ -1,18 +1,22 @@
 /**
- * The packages as a user gets them (#14, #16.9): every package packed with `pnpm pack` (which turns
- * `workspace:^` into version ranges and applies `publishConfig`), its tarball installed by npm into a
- * throwaway folder outside the workspace (third-party dependencies from the registry), and used there:
+ * The packages as a user gets them (#14, #16.9, #23.1, #23.2): the root README's "Using it from another project"
+ * commands run as written (`pnpm pack:all` packs every package with `pnpm pack`, which turns `workspace:^` into
+ * version ranges and applies `publishConfig`; a fresh app beside the clone installs the tarballs with npm, third
+ * parties from the registry), and the tarballs installed by npm into throwaway folders outside the workspace:
  *
+ * - the README's commands give a working app: its first sample runs there against a real memcached;
  * - the install footprint of each package: what its tarball alone (with the @lovely-memcached tarballs it
  *   needs) brings into node_modules, checked against the root README's "Install footprint" table;
  * - every package loads with require() and import();
  * - @lovely-memcached/testing under `node --test` (ESM and CommonJS) where no test runner is installed, under
- *   Jest (a CommonJS project, default config) where vitest is not installed, and its contract suite from
- *   `@lovely-memcached/testing/contract` under vitest over the memory transport;
- * - the production path, MemcachedClient + memjsTransport from ESM and CommonJS, against a real memcached.
+ *   Jest (a CommonJS project, default config, `jest.useFakeTimers()` with its defaults) where vitest is not
+ *   installed, and its contract suite from `@lovely-memcached/testing/contract` under vitest over the memory
+ *   transport;
+ * - the production path, MemcachedClient + memjsTransport from ESM and CommonJS, against a real memcached, and
+ *   both network transports under Jest's default fake timers.
  *
- * Needs the built packages (`npm test` builds first; a bare run builds when a dist is missing or older than its
- * sources) and the npm registry. Takes 1 to 3 minutes, most of it npm installing Jest and vitest.
+ * Needs the npm registry. Takes 1 to 3 minutes (more when the packages need building), most of it npm
+ * installing Jest, vitest and the third-party dependencies.
  */
 import { execFile } from 'node:child_process';
 import {
@@ -22,7 +26,6 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +33,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractBlocks, shellBlocks } from '../support/readme-blocks';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCOPE = '@lovely-memcached/';
@@ -108,24 +112,6 @@ async function mustRun(command: string, args: string[], cwd: string): Promise<st
   return result.output;
 }
 
-/** Builds when a package's dist is missing or older than its sources (`npm test` has just built them all). */
-async function buildIfStale(): Promise<void> {
-  const newest = (path: string): number =>
-    statSync(path).isDirectory()
-      ? Math.max(0, ...readdirSync(path).map((entry) => newest(join(path, entry))))
-      : statSync(path).mtimeMs;
-  const stale = packages.some(({ dir }) => {
-    const built = join(root, 'packages', dir, 'dist', 'index.js');
-    if (!existsSync(built)) return true;
-    const sources = Math.max(
-      newest(join(root, 'packages', dir, 'src')),
-      newest(join(root, 'packages', dir, 'package.json')),
-    );
-    return sources > statSync(built).mtimeMs;
-  });
-  if (stale) await mustRun('pnpm', ['turbo', 'run', 'build', '--output-logs=errors-only'], root);
-}
-
 /** The names of the packages in a node_modules folder, nested ones included. */
 function installedPackages(nodeModules: string, found = new Set<string>()): Set<string> {
   if (!existsSync(nodeModules)) return found;
@@ -147,6 +133,31 @@ function installedPackages(nodeModules: string, found = new Set<string>()): Set<
 let work: string;
 const tarballs = new Map<string, string>();
 const footprintDir = (dir: string) => join(work, 'footprint', dir);
+/** The README's folders: the clone (only its packs/ here: pack:all writes there) and the app beside it. */
+const cloneDir = () => join(work, 'lovely-memcached');
+const appDir = () => join(work, 'my-app');
+
+const README = readFileSync(join(root, 'README.md'), 'utf8');
+const [inTheClone = [], inTheApp = []] = shellBlocks(README, 'Using it from another project');
+/**
+ * The lines of the README's commands in the clone that this test does not run: cloning, and installing the
+ * tools and dependencies, which the clone this test runs in has. Any other line is run as written.
+ */
+const NOT_RUN = [
+  /^git clone https:\/\/github\.com\/lovely-memcached\/lovely-memcached && cd lovely-memcached$/,
+  /^npm install -g pnpm@10$/,
+  /^pnpm install$/,
+];
+
+/** Runs README lines in bash, as a reader would paste them, stopping at the first that fails. */
+async function runReadmeLines(lines: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const result = await run('bash', ['-euo', 'pipefail', '-c', lines.join('\n')], cwd, env);
+  if (result.code !== 0)
+    throw new Error(
+      `README commands (in ${cwd}) exited ${result.code}:\n${lines.join('\n')}\n${result.output}`,
+    );
+  return result.output;
+}
 let memcached: RunningMemcached | undefined;
 
 /** A folder with a package.json, and npm install of the given specs (tarball paths or registry ranges). */
@@ -176,27 +187,41 @@ async function inTurns(jobs: Array<() => Promise<void>>, limit: number): Promise
 const tarballsOf = (name: string) => [...ownClosure(name)].map((n) => tarballs.get(n) as string);
 
 beforeAll(async () => {
-  await buildIfStale();
   work = mkdtempSync(join(tmpdir(), 'lovely-memcached-consumer-'));
-  const packs = join(work, 'tarballs');
-  mkdirSync(packs);
-  await inTurns(
-    packages.map(({ dir, manifest }) => async () => {
-      await mustRun('pnpm', ['pack', '--pack-destination', packs], join(root, 'packages', dir));
-      const file = join(packs, `${manifest.name.slice(1).replace('/', '-')}-${manifest.version}.tgz`);
-      if (!existsSync(file)) throw new Error(`pnpm pack made no ${file}`);
-      tarballs.set(manifest.name, file);
-    }),
-    2,
+  // The README's commands in the clone: pack:all into the packs/ folder of a "clone" beside the app, so the
+  // app's command finds them where the README says (PACKS_DIR; pack:all writes into the repository otherwise).
+  const packs = join(cloneDir(), 'packs');
+  mkdirSync(packs, { recursive: true });
+  await runReadmeLines(
+    inTheClone.filter((line) => !NOT_RUN.some((skipped) => skipped.test(line))),
+    root,
+    { PACKS_DIR: packs },
   );
+  for (const { manifest } of packages) {
+    const file = join(packs, `${manifest.name.slice(1).replace('/', '-')}-${manifest.version}.tgz`);
+    if (!existsSync(file)) throw new Error(`pnpm pack:all made no ${file}`);
+    tarballs.set(manifest.name, file);
+  }
   await inTurns(
     [
+      // The README's commands in the app, from the clone's folder: they make my-app beside it.
+      async () => {
+        await runReadmeLines(inTheApp, cloneDir());
+      },
       ...packages.map(
         ({ dir, manifest }) =>
           () =>
             install(footprintDir(dir), tarballsOf(manifest.name)),
       ),
-      () => install(join(work, 'jest-app'), [...tarballsOf(`${SCOPE}testing`), JEST]),
+      () =>
+        install(join(work, 'jest-app'), [
+          ...new Set([
+            ...tarballsOf(`${SCOPE}testing`),
+            ...tarballsOf(`${SCOPE}transport-memjs`),
+            ...tarballsOf(`${SCOPE}transport-meta`),
+          ]),
+          JEST,
+        ]),
       () =>
         install(join(work, 'vitest-app'), [
           ...new Set([...tarballsOf(`${SCOPE}testing`), ...tarballsOf(`${SCOPE}transport-memory`)]),
@@ -210,6 +235,31 @@ beforeAll(async () => {
 afterAll(async () => {
   await memcached?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe("the root README's commands, as written", () => {
+  it('run in the clone all but the clone, the global pnpm and pnpm install', () => {
+    const notRun = inTheClone.filter((line) => NOT_RUN.some((skipped) => skipped.test(line)));
+    expect(notRun, 'a line the test skips is gone from the README: update NOT_RUN').toHaveLength(
+      NOT_RUN.length,
+    );
+    expect(inTheClone).toContain('pnpm pack:all');
+    expect(inTheApp.join('\n')).toMatch(/npm install \S*packs\/\*\.tgz/);
+  });
+
+  it('give an app beside the clone with every package, where the first sample runs as written', async () => {
+    const installed = [...installedPackages(join(appDir(), 'node_modules'))];
+    for (const { manifest } of packages) expect(installed).toContain(manifest.name);
+    const sample = extractBlocks('README.md', README).find((block) => block.mode === 'runnable');
+    expect(sample?.code).toContain("from '@lovely-memcached/transport-memjs'");
+    writeFileSync(join(appDir(), 'app.mjs'), sample?.code ?? '');
+    memcached ??= await startMemcached();
+    const result = await run(process.execPath, ['app.mjs'], appDir(), {
+      MEMCACHED_SERVERS: memcached.servers.join(','),
+    });
+    expect(result, result.output).toMatchObject({ code: 0 });
+    expect(result.output).toBe('36f267c23c6ad6d47774aa4b0b4a6d85 cached value\nundefined\n');
+  });
 });
 
 /** Third-party packages a footprint folder holds (ours left out), sorted. */
@@ -359,12 +409,16 @@ ${NODE_TEST_BODY('cjs')}`,
       );
   });
 
-  it('Jest: a CommonJS project with the default config, vitest not installed', async () => {
+  it('Jest: a CommonJS project with the default config and default fake timers, vitest not installed', async () => {
+    memcached ??= await startMemcached();
     const folder = join(work, 'jest-app');
     expect(existsSync(join(folder, 'node_modules', 'vitest'))).toBe(false);
     writeFileSync(
       join(folder, 'client.test.js'),
-      `const { TestMemcachedClient } = require('@lovely-memcached/testing');
+      `const { MemcachedClient } = require('@lovely-memcached/core');
+const { TestMemcachedClient } = require('@lovely-memcached/testing');
+const { memjsTransport } = require('@lovely-memcached/transport-memjs');
+const { metaTransport } = require('@lovely-memcached/transport-meta');
 
 test('jest: TestMemcachedClient stores; a server taken down reads as a miss', async () => {
   const cache = new TestMemcachedClient({ trackKeys: true });
@@ -377,28 +431,44 @@ test('jest: TestMemcachedClient stores; a server taken down reads as a miss', as
   await cache.close();
 });
 
-test('jest: fake timers move expiry', async () => {
-  jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
-  try {
+describe('jest.useFakeTimers() with its defaults (queueMicrotask, nextTick and setImmediate faked too)', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  test('jest: an entry set with a lifetime is gone once the fake clock moved past it', async () => {
     const cache = new TestMemcachedClient();
     await cache.set('k', 'v', { lifetime: 1 });
-    jest.advanceTimersByTime(1100);
+    jest.advanceTimersByTime(900);
+    expect(await cache.query('k')).toBe('v');
+    expect(await Promise.all([cache.query('k'), cache.query('other')])).toEqual(['v', undefined]);
+    expect(await cache.getOrSet('g', async () => 'computed', { lifetime: 1 })).toBe('computed');
+    jest.advanceTimersByTime(200);
     expect(await cache.query('k')).toBeUndefined();
     await cache.close();
-  } finally {
-    jest.useRealTimers();
-  }
+  });
+
+  test.each([
+    ['memjs', memjsTransport],
+    ['meta', metaTransport],
+  ])('jest: %s transport against a real memcached, the clock standing still', async (_name, transport) => {
+    const cache = new MemcachedClient({ transport: transport(), servers: process.env.MEMCACHED_SERVERS });
+    await cache.set('k', 'v');
+    expect(await cache.query('k')).toBe('v');
+    await Promise.all([cache.set('a', 1), cache.set('b', 2), cache.set('c', 3)]);
+    expect(await Promise.all([cache.query('a'), cache.query('b'), cache.query('c')])).toEqual([1, 2, 3]);
+    await cache.close();
+  });
 });
 `,
     );
     const result = await run(
       process.execPath,
-      [join(folder, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci'],
+      [join(folder, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--testTimeout=10000'],
       folder,
+      { MEMCACHED_SERVERS: memcached.servers.join(',') },
     );
     expect(result, result.output).toMatchObject({ code: 0 });
-    expect(result.output).toMatch(/Tests:\s+2 passed, 2 total/);
-    expect(result.output).toContain('fake timers move expiry');
+    expect(result.output).toMatch(/Tests:\s+4 passed, 4 total/);
   });
 
   it('vitest: describeTransportContract from @lovely-memcached/testing/contract over memoryTransport', async () => {

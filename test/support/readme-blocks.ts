@@ -96,3 +96,37 @@ export function readmeBlocks(root: string): ReadmeBlock[] {
     extractBlocks(readme, readFileSync(join(root, readme), 'utf8')),
   );
 }
+
+const SHELL = new Set(['sh', 'bash', 'shell']);
+
+/**
+ * The shell commands of one section of a README (from its heading to the next heading of the same or a higher
+ * level): each ```sh / ```bash / ```shell block, as its lines, comments and blank lines dropped. For tests that
+ * run a README's commands as written (test/consumer/consumer.integration.test.ts).
+ */
+export function shellBlocks(markdown: string, heading: string): string[][] {
+  const lines = markdown.split('\n');
+  const start = lines.findIndex((line) => line.replace(/^#+\s*/, '') === heading && /^#+ /.test(line));
+  if (start === -1) throw new Error(`no heading "${heading}"`);
+  const level = (lines[start] as string).indexOf(' ');
+  const blocks: string[][] = [];
+  let open: { fence: string; shell: boolean; lines: string[] } | undefined;
+  for (const text of lines.slice(start + 1)) {
+    const match = FENCE.exec(text);
+    if (open === undefined) {
+      const title = /^(#+) /.exec(text);
+      if (title && (title[1] as string).length <= level) break;
+      if (match)
+        open = { fence: match[2] ?? '', shell: SHELL.has((match[3] ?? '').toLowerCase()), lines: [] };
+      continue;
+    }
+    if (match?.[2]?.startsWith(open.fence) && match[3] === '' && match[4] === '') {
+      if (open.shell) blocks.push(open.lines);
+      open = undefined;
+      continue;
+    }
+    const command = text.replace(/(^|\s)#.*$/, '').trim();
+    if (command !== '') open.lines.push(command);
+  }
+  return blocks;
+}
