@@ -3,15 +3,10 @@
  * shared/research/round3-repros (r1, r2, r5, r9, r10, r11). Run over the memory transport and over a real
  * memcached with both network transports (same tests, same asserts). Each failed on the round 2 code.
  */
-import { CacheError, MemcachedClient, type TransportFactory } from '@lovely-memcached/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CacheError, type MemcachedClient } from '@lovely-memcached/core';
+import { describe, expect, it } from 'vitest';
+import { clientGroups, type GroupSetup } from './support/client-groups';
 import { trackUnhandledRejections } from './support/unhandled-rejections';
-
-export interface DefectSetup {
-  transport: () => TransportFactory;
-  servers: string[];
-  teardown(): Promise<void>;
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -24,28 +19,10 @@ function signal(): { promise: Promise<void>; resolve(): void } {
   return { promise, resolve };
 }
 
-export function describeGuaranteeDefects(name: string, setup: () => Promise<DefectSetup>): void {
+export function describeGuaranteeDefects(name: string, setup: () => Promise<GroupSetup>): void {
   describe(`the invalidation guarantee over ${name}`, () => {
-    let env: DefectSetup;
-    const clients: MemcachedClient[] = [];
     trackUnhandledRejections();
-    /** Clients sharing one namespace, each with its own transport: like processes of one application. */
-    const group = (count: number) => {
-      const ns = `defects-${Math.random().toString(36).slice(2)}`;
-      return Array.from({ length: count }, () => {
-        const made = new MemcachedClient({ transport: env.transport(), servers: env.servers, defaultNS: ns });
-        clients.push(made);
-        return made;
-      });
-    };
-
-    beforeAll(async () => {
-      env = await setup();
-    });
-    afterAll(async () => {
-      await Promise.all(clients.map((c) => c.close()));
-      await env.teardown();
-    });
+    const group = clientGroups(setup);
 
     for (const how of ['dependency', 'namespace'] as const) {
       it(`r1: a getOrSet called after a ${how} invalidation resolved does not join the flight from before it`, async () => {

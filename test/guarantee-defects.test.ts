@@ -1,7 +1,4 @@
-import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { describeGuaranteeDefects } from './guarantee-defects.shared';
+import { memorySetup } from './support/client-groups';
 
-describeGuaranteeDefects('the memory transport', async () => {
-  const memory = memoryTransport();
-  return { transport: () => memory, servers: ['127.0.0.1:11211'], teardown: async () => {} };
-});
+describeGuaranteeDefects('the memory transport', memorySetup);

@@ -3,30 +3,11 @@ import { connect } from 'node:net';
 import { MemcachedClient } from '@lovely-memcached/core';
 import { type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
-import { metaTransport } from '@lovely-memcached/transport-meta';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeReadThroughRoundTwo } from './read-through-round2.shared';
+import { networkSetups } from './support/client-groups';
 
-let running: RunningMemcached | undefined;
-const memcached = async () => {
-  running ??= await startMemcached();
-  return running;
-};
-
-describeReadThroughRoundTwo('memjs and a real memcached', async () => ({
-  transport: () => memjsTransport({ timeout: 2000 }),
-  servers: (await memcached()).servers,
-  teardown: async () => {},
-}));
-
-describeReadThroughRoundTwo('meta and a real memcached', async () => ({
-  transport: () => metaTransport({ timeout: 2000 }),
-  servers: (await memcached()).servers,
-  teardown: async () => {
-    await running?.stop();
-    running = undefined;
-  },
-}));
+for (const [name, setup] of networkSetups()) describeReadThroughRoundTwo(name, setup);
 
 describe('jitter, as memcached itself counts it', () => {
   let server: RunningMemcached;

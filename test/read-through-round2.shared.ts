@@ -2,40 +2,17 @@
  * Read-through, round 2 (API.md "Read-through, round 2"): `getOrSetMany`, the factory context (`setOptions`,
  * `skip`, `dependOn`), run over the memory transport and a real memcached with both network transports.
  */
-import { CacheError, MemcachedClient, type TransportFactory } from '@lovely-memcached/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CacheError, type MemcachedClient } from '@lovely-memcached/core';
+import { describe, expect, it } from 'vitest';
+import { clientGroups, type GroupSetup } from './support/client-groups';
 import { trackUnhandledRejections } from './support/unhandled-rejections';
-
-export interface RoundTwoSetup {
-  transport: () => TransportFactory;
-  servers: string[];
-  teardown(): Promise<void>;
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function describeReadThroughRoundTwo(name: string, setup: () => Promise<RoundTwoSetup>): void {
+export function describeReadThroughRoundTwo(name: string, setup: () => Promise<GroupSetup>): void {
   describe(`read-through round 2 over ${name}`, () => {
-    let env: RoundTwoSetup;
-    const clients: MemcachedClient[] = [];
     trackUnhandledRejections();
-    /** Clients sharing one namespace, each with its own transport: like processes of one application. */
-    const group = (count: number) => {
-      const ns = `rt2-${Math.random().toString(36).slice(2)}`;
-      return Array.from({ length: count }, () => {
-        const made = new MemcachedClient({ transport: env.transport(), servers: env.servers, defaultNS: ns });
-        clients.push(made);
-        return made;
-      });
-    };
-
-    beforeAll(async () => {
-      env = await setup();
-    });
-    afterAll(async () => {
-      await Promise.all(clients.map((c) => c.close()));
-      await env.teardown();
-    });
+    const group = clientGroups(setup);
 
     it('getOrSetMany: cached keys read, one factory call with exactly the missing ones, aligned answers', async () => {
       const [cache, other] = group(2) as [MemcachedClient, MemcachedClient];

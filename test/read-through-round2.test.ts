@@ -1,7 +1,4 @@
-import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { describeReadThroughRoundTwo } from './read-through-round2.shared';
+import { memorySetup } from './support/client-groups';
 
-describeReadThroughRoundTwo('the memory transport', async () => {
-  const memory = memoryTransport();
-  return { transport: () => memory, servers: ['127.0.0.1:11211'], teardown: async () => {} };
-});
+describeReadThroughRoundTwo('the memory transport', memorySetup);

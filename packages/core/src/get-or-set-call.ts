@@ -7,7 +7,7 @@
  */
 import { nextCallOrder } from './call-order';
 import type { Dependencies, DependencyRecords } from './dependencies';
-import { MAX_DEPENDENCIES, type TokenStamp } from './entry-format';
+import { flagsOf, Kind, MAX_DEPENDENCIES, type TokenStamp } from './entry-format';
 import { type EntryWriter, UNCONDITIONAL } from './entry-writer';
 import { CacheError } from './errors';
 import type { AddedDependencies } from './factory-context';
@@ -174,8 +174,17 @@ export class GetOrSetCall<T> implements ReadThroughCall<T>, OutcomeReader<T> {
  * value meanwhile.
  */
 async function backOff(transport: Transport, memcachedKey: string, seconds: number): Promise<void> {
-  await transport.touch(leaseKey(memcachedKey), Math.max(1, Math.ceil(seconds)));
+  // memcached counts whole seconds from its own whole-second clock: a TTL of n ends between n - 1 and n seconds
+  // later. One more second makes the backoff last at least as long as asked (at most a second longer).
+  const key = leaseKey(memcachedKey);
+  const exptime = Math.ceil(seconds) + 1;
+  // The lease may have run out already (memcached's whole seconds again): then the backoff is a record of its own.
+  if (!(await transport.touch(key, exptime)))
+    await transport.add(key, BACKOFF, { flags: LEASE_FLAGS, exptime });
 }
+
+const BACKOFF = Buffer.from('backoff');
+const LEASE_FLAGS = flagsOf(Kind.LEASE);
 
 /** The call's records and stamps with those a factory added (a dependency given twice counts once). */
 function withAdded(
