@@ -190,9 +190,13 @@ export class MemcachedClient {
   ): Promise<T> {
     this.assertOpen();
     if (typeof factory !== 'function') {
-      throw new CacheError('ERR_INVALID_OPTION', `getOrSet needs a factory function, got ${typeof factory}`, {
-        context: { key },
-      });
+      throw new CacheError(
+        'ERR_INVALID_OPTION',
+        `getOrSet needs a factory function, got ${describeValue(factory)}`,
+        {
+          context: { key },
+        },
+      );
     }
     const settings = resolveReadThroughSettings(options, this.defaultLifetime, this.options.jitter);
     const resolved = this.resolveKey(key, options.ns, options.raw);

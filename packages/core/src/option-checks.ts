@@ -3,13 +3,17 @@
  * the client or transport is made, with one wording, instead of hanging or silently disabling caching later
  * (`timeout: NaN`, what `Number(process.env.X)` gives for an unset X, would otherwise never fire).
  */
+import { describeValue } from './describe-value';
 import { CacheError } from './errors';
 
 function invalid(name: string, value: unknown, expected: string): CacheError {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return new CacheError('ERR_INVALID_OPTION', `\`${name}\` must be ${expected}, got ${shown}`, {
-    context: { option: name, value },
-  });
+  return new CacheError(
+    'ERR_INVALID_OPTION',
+    `\`${name}\` must be ${expected}, got ${describeValue(value)}`,
+    {
+      context: { option: name, value },
+    },
+  );
 }
 
 /** A finite number above zero (or at least zero with `allowZero`), e.g. a timeout in milliseconds. */

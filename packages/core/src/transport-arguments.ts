@@ -2,12 +2,17 @@
  * Checks of a transport call's arguments, shared by every transport: a bad argument rejects that call alone
  * with a `CacheError`, before anything is encoded or sent (never a RangeError from deep in an encoder).
  */
+import { describeValue } from './describe-value';
 import { CacheError } from './errors';
 
 function badArgument(name: string, value: unknown, expected: string): CacheError {
-  return new CacheError('ERR_INVALID_OPTION', `\`${name}\` must be ${expected}, got ${String(value)}`, {
-    context: { [name]: value },
-  });
+  return new CacheError(
+    'ERR_INVALID_OPTION',
+    `\`${name}\` must be ${expected}, got ${describeValue(value)}`,
+    {
+      context: { [name]: value },
+    },
+  );
 }
 
 /** memcached's exptime: a whole number that fits its 32 bits (negative = already expired). */

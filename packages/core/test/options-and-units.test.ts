@@ -6,6 +6,7 @@
 import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  assertExptime,
   CacheError,
   closestName,
   describeValue,
@@ -321,6 +322,21 @@ describe('messages show values as they were given (item 9)', () => {
     const error = await rejection(client.set('k', { pending: Promise.resolve() }));
     expect(error.code).toBe('ERR_NOT_SERIALIZABLE');
     expect(error.message).not.toContain('..');
+    await client.close();
+  });
+
+  it('transport arguments and typed options quote strings too', () => {
+    expect(() => assertExptime('60' as never)).toThrow(
+      '`exptime` must be a whole number of seconds within 32 bits, got "60"',
+    );
+    expect(() => new MemcachedClient({ transport, trackKeys: 'true' as never })).toThrow('got "true"');
+    expect(() => new MemcachedClient({ transport, now: Object.create(null) })).toThrow('got {}');
+  });
+
+  it('getOrSet without a factory shows what it got', async () => {
+    const client = new MemcachedClient({ transport });
+    const error = await rejection(client.getOrSet('k', 'value' as never));
+    expect(error.message).toContain('getOrSet needs a factory function, got "value"');
     await client.close();
   });
 

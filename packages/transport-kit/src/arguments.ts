@@ -2,14 +2,14 @@
  * Checks of transport call arguments that core's transport-arguments.ts does not have yet, shared by the
  * network transports: a bad argument fails its own call with a CacheError, before anything is encoded.
  */
-import { CacheError } from '@lovely-memcached/core';
+import { CacheError, describeValue } from '@lovely-memcached/core';
 
 /** memcached's CAS unique is an unsigned 64-bit number (a RangeError from an encoder would be no CacheError). */
 export function assertCasUnique(cas: unknown): void {
   if (typeof cas !== 'bigint' || cas < 0n || cas >= 2n ** 64n) {
     throw new CacheError(
       'ERR_INVALID_OPTION',
-      `\`cas\` must be a CAS value as read (a bigint from 0 to 2^64 - 1), got ${typeof cas === 'bigint' ? `${cas}n` : String(cas)}`,
+      `\`cas\` must be a CAS value as read (a bigint from 0 to 2^64 - 1), got ${describeValue(cas)}`,
       { context: { cas } },
     );
   }

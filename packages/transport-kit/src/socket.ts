@@ -3,7 +3,7 @@
  */
 import { connect as connectTcp, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as connectTls } from 'node:tls';
-import { CacheError } from '@lovely-memcached/core';
+import { CacheError, describeValue } from '@lovely-memcached/core';
 
 /** Where to connect: the host without IPv6 brackets, as `net.connect` wants it. */
 export interface ServerEndpoint {
@@ -27,7 +27,7 @@ export function checkTlsOption(value: unknown): ConnectionOptions | undefined {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as ConnectionOptions;
   throw new CacheError(
     'ERR_INVALID_OPTION',
-    `\`tls\` must be true, false or an object of Node's tls.connect options, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
+    `\`tls\` must be true, false or an object of Node's tls.connect options, got ${describeValue(value)}`,
     { context: { option: 'tls', value } },
   );
 }

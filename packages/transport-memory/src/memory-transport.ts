@@ -13,6 +13,7 @@ import {
   CacheError,
   commandChannel,
   createHashRing,
+  describeValue,
   isMemcachedKey,
   parseServerAddress,
   publishServerEvent,
@@ -37,7 +38,7 @@ function assertCasUnique(cas: unknown): void {
   if (typeof cas !== 'bigint' || cas < 0n || cas >= 2n ** 64n) {
     throw new CacheError(
       'ERR_INVALID_OPTION',
-      `\`cas\` must be a CAS value as read (a bigint from 0 to 2^64 - 1), got ${typeof cas === 'bigint' ? `${cas}n` : String(cas)}`,
+      `\`cas\` must be a CAS value as read (a bigint from 0 to 2^64 - 1), got ${describeValue(cas)}`,
       { context: { cas } },
     );
   }

@@ -31,8 +31,11 @@ const MEMORY_OPTION_NAMES = {
  * does not know is refused with the closest known one).
  */
 export function resolveMemoryOptions(options: MemoryTransportOptions = {}): ResolvedMemoryOptions {
-  checkOptionsObject('the memoryTransport() options', options);
-  checkOptionNames('the memoryTransport() options', options, MEMORY_OPTION_NAMES);
+  // An array is the server list of `transport: memoryTransport` passed uncalled: the client says what to write.
+  if (!Array.isArray(options)) {
+    checkOptionsObject('the memoryTransport() options', options);
+    checkOptionNames('the memoryTransport() options', options, MEMORY_OPTION_NAMES);
+  }
   return {
     now: options.now === undefined ? () => Date.now() : checkFunction('now', options.now),
     maxItemSize: checkInteger('maxItemSize', options.maxItemSize ?? 1024 * 1024, 1024),
