@@ -4,6 +4,7 @@
  * harmless to the checker but leaves less to check.
  */
 import { MemcachedClient, type TransportFactory } from '@lovely-memcached/core';
+import type { GutterOptions } from '@lovely-memcached/transport-kit';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { metaTransport } from '@lovely-memcached/transport-meta';
 
@@ -14,14 +15,25 @@ export const HISTORY_TRANSPORTS: readonly HistoryTransport[] = ['memory', 'memjs
 
 export const DEFAULT_DEADLINE_MS = 2000;
 
-export function networkTransport(name: NetworkTransport, timeout = DEFAULT_DEADLINE_MS): TransportFactory {
+/** Options of the network transports a run may set (JSON: they go to the worker processes), e.g. a gutter. */
+export interface HistoryTransportOptions {
+  gutter?: GutterOptions;
+  probeInterval?: number;
+  maxQueuedDeletes?: number;
+}
+
+export function networkTransport(
+  name: NetworkTransport,
+  timeout = DEFAULT_DEADLINE_MS,
+  options: HistoryTransportOptions = {},
+): TransportFactory {
   switch (name) {
     case 'memjs':
-      return memjsTransport({ timeout });
+      return memjsTransport({ ...options, timeout });
     case 'meta':
-      return metaTransport({ timeout });
+      return metaTransport({ ...options, timeout });
     case 'meta-proxy':
-      return metaTransport({ proxy: true, timeout });
+      return metaTransport({ ...options, proxy: true, timeout });
   }
 }
 

@@ -8,7 +8,12 @@ import type { HistoryEvent } from './history';
 import { type ParentMessage, remoteOracle, send } from './ipc';
 import { makeKeyspace } from './keyspace';
 import { deriveSeed, seededRandom } from './random';
-import { makeClients, type NetworkTransport, networkTransport } from './transports';
+import {
+  type HistoryTransportOptions,
+  makeClients,
+  type NetworkTransport,
+  networkTransport,
+} from './transports';
 import { runWorker } from './workload';
 
 export interface ChildSettings {
@@ -21,6 +26,7 @@ export interface ChildSettings {
   prefix: string;
   sanity: boolean;
   deadlineMs: number;
+  transportOptions?: HistoryTransportOptions;
 }
 
 const { HISTORY_CHILD = 'null' } = process.env;
@@ -29,7 +35,7 @@ if (settings === null) throw new Error('HISTORY_CHILD is not set: this file is r
 
 try {
   const clients = makeClients(
-    () => networkTransport(settings.transport, settings.deadlineMs),
+    () => networkTransport(settings.transport, settings.deadlineMs, settings.transportOptions),
     settings.servers,
     settings.clients,
   );
