@@ -312,6 +312,23 @@ export function describeServerLoss(name: string, setup: LossSetup): void {
       },
     );
 
+    it('bad input is refused with ERR_INVALID_OPTION: a gutter server that is also a server, an empty gutter, maxLifetime <= 0', () => {
+      const refused = expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringContaining('gutter'),
+      });
+      expect(() => setup.transport({ gutter: { servers: [] } })).toThrow(refused);
+      expect(() => setup.transport({ gutter: { servers: cluster.gutter.servers, maxLifetime: 0 } })).toThrow(
+        refused,
+      );
+      expect(() =>
+        setup.transport({ gutter: { servers: cluster.gutter.servers, maxLifetime: -10 } }),
+      ).toThrow(refused);
+      // Whose servers are known when the transport is made for them (a client's constructor).
+      const sharing = setup.transport({ gutter: { servers: [cluster.servers[0] as string] } });
+      expect(() => new MemcachedClient({ transport: sharing, servers: cluster.servers })).toThrow(refused);
+    });
+
     it('what the gutter stores lives at most maxLifetime, as memcached itself says (mg <key> t)', async () => {
       const transport = setup.transport({
         timeout: TIMEOUT,
