@@ -5,6 +5,7 @@ import {
   METRIC_LOVELY_MEMCACHED_COMMAND_DURATION,
   METRIC_LOVELY_MEMCACHED_FACTORY_CALLS,
   METRIC_LOVELY_MEMCACHED_LEASE_WAITS,
+  METRIC_LOVELY_MEMCACHED_REPLAYED_DELETES,
   METRIC_LOVELY_MEMCACHED_SERVER_EVENTS,
 } from './semantic-conventions';
 
@@ -25,6 +26,7 @@ export interface Instruments {
   factoryCalls: Counter;
   leaseWaits: Counter;
   serverEvents: Counter;
+  replayedDeletes: Counter;
 }
 
 /**
@@ -57,8 +59,13 @@ export function createInstruments(meter: Meter): Instruments {
       unit: '{wait}',
     }),
     serverEvents: meter.createCounter(METRIC_LOVELY_MEMCACHED_SERVER_EVENTS, {
-      description: 'Servers going down, coming back up, or refusing credentials.',
+      description:
+        'Servers going down, coming back up, refusing credentials; their keys going to the gutter, missed deletes replayed, flushed on return.',
       unit: '{event}',
+    }),
+    replayedDeletes: meter.createCounter(METRIC_LOVELY_MEMCACHED_REPLAYED_DELETES, {
+      description: 'Deletes a server missed while unreachable, applied when it was back, before it was used.',
+      unit: '{delete}',
     }),
   };
 }

@@ -21,7 +21,11 @@ export const ATTR_LOVELY_MEMCACHED_HIT = 'lovely_memcached.hit';
 export const ATTR_LOVELY_MEMCACHED_STALE = 'lovely_memcached.stale';
 /** On `lovely_memcached.cache.reads`: `hit`, `miss` or `stale`. */
 export const ATTR_RESULT = 'result';
-/** On `lovely_memcached.server.events`: `server-down`, `server-up` or `auth-failed`. */
+/**
+ * On `lovely_memcached.server.events`: `server-down`, `server-up`, `auth-failed`; and when a server is lost,
+ * `gutter` (its keys go to the gutter pool), `replayed` (the deletes it missed were applied before it was used
+ * again), `flushed` (it was flushed before it was used again).
+ */
 export const ATTR_LOVELY_MEMCACHED_SERVER_EVENT = 'lovely_memcached.server.event';
 /** On `lovely_memcached.server.events`: the transport that saw it (`memjs`, `memory`, ...). */
 export const ATTR_LOVELY_MEMCACHED_TRANSPORT = 'lovely_memcached.transport';
@@ -38,5 +42,7 @@ export const METRIC_LOVELY_MEMCACHED_CACHE_READS = 'lovely_memcached.cache.reads
 export const METRIC_LOVELY_MEMCACHED_FACTORY_CALLS = 'lovely_memcached.factory.calls';
 /** Counter of `getOrSet` callers that waited for another caller's value instead of running the factory. */
 export const METRIC_LOVELY_MEMCACHED_LEASE_WAITS = 'lovely_memcached.lease.waits';
-/** Counter of server events: down, up, refused credentials. */
+/** Counter of server events: down, up, refused credentials, gutter, replayed, flushed. */
 export const METRIC_LOVELY_MEMCACHED_SERVER_EVENTS = 'lovely_memcached.server.events';
+/** Counter of deletes a server missed while unreachable, applied when it was back (before it was used). */
+export const METRIC_LOVELY_MEMCACHED_REPLAYED_DELETES = 'lovely_memcached.server.replayed_deletes';
