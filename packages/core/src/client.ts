@@ -6,7 +6,7 @@ import { EntryWriter } from './entry-writer';
 import { CacheError, KeyTrackingDisabledError } from './errors';
 import { isFresh } from './freshness';
 import { GetOrSetCall, type ReadThroughConnection } from './get-or-set-call';
-import { FactoryBatch, type GetOrSetManyOptions, type ManyFactory } from './get-or-set-many';
+import { type GetOrSetManyOptions, type ManyFactory, readThroughMany } from './get-or-set-many';
 import {
   type GetOrSetOptions,
   jittered,
@@ -20,7 +20,7 @@ import { KeyTracker } from './key-tracking';
 import { addLeases } from './lease';
 import { toExptime } from './lifetime';
 import { readLiveEntry } from './live-entry';
-import { checkBoolean, isThenable } from './option-checks';
+import { checkBoolean } from './option-checks';
 import {
   checkCallOptions,
   DEPENDENTS_OPTION_NAMES,
@@ -45,23 +45,11 @@ import { ReadThrough } from './read-through';
 import { type ResolvedKey, stampsNamespace } from './resolved-key';
 import { expireKey } from './soft-invalidation';
 import { type OperationContext, operationChannels, type TracedOperation } from './tracing';
-import { parseServerAddress, TRANSPORT_SPECIFICATION_VERSION, type Transport } from './transport';
+import { parseServerAddress } from './transport';
+import { checkTransport } from './transport-check';
 
 /** A value `set` can store: anything but `undefined` (caught at compile time where the type says so). */
 export type Storable<V> = V extends undefined ? never : V;
-
-const TRANSPORT_METHODS = [
-  'get',
-  'set',
-  'add',
-  'append',
-  'delete',
-  'incr',
-  'touch',
-  'flush',
-  'stats',
-  'close',
-];
 
 /** The parts that live as long as one server list; `servers = [...]` replaces them together. */
 interface Connection extends ReadThroughConnection {
@@ -240,63 +228,11 @@ export class MemcachedClient {
   ): Promise<Array<T | undefined>> {
     try {
       this.assertOpen();
-      if (!Array.isArray(keys)) {
-        throw new CacheError(
-          'ERR_INVALID_OPTION',
-          `getOrSetMany needs an array of keys, got ${describeValue(keys)}`,
-        );
-      }
-      if (typeof factory !== 'function') {
-        throw new CacheError(
-          'ERR_INVALID_OPTION',
-          `getOrSetMany needs a factory function (missing keys → values), got ${describeValue(factory)}`,
-        );
-      }
-      const { dependencies, ...rest } = options;
-      if (dependencies !== undefined && typeof dependencies !== 'function' && !Array.isArray(dependencies)) {
-        throw new CacheError(
-          'ERR_INVALID_OPTION',
-          '`dependencies` of getOrSetMany must be an array of keys, or a function of the key returning one',
-          { context: { dependencies } },
-        );
-      }
-      // Every key checked before any I/O: bad input stores nothing. A key asked twice is read through once.
-      const distinct = new Map<string, K>();
-      for (const key of keys) distinct.set(this.resolveKey(key, options.ns, options.raw).memcachedKey, key);
-      const batch = new FactoryBatch<K, T>(factory, distinct.size);
-      const answers = new Map<string, Promise<T | undefined>>();
-      for (const [memcachedKey, key] of distinct) {
-        let decidedOnce = false;
-        const decided = (computes: boolean) => {
-          batch.decided(computes, !decidedOnce);
-          decidedOnce = true;
-        };
-        const keyOptions =
-          dependencies === undefined
-            ? rest
-            : {
-                ...rest,
-                dependencies: typeof dependencies === 'function' ? dependencies(key) : dependencies,
-              };
-        const answer = this.readThrough<T | undefined>(
-          key,
-          (context) => batch.load(key, context),
-          keyOptions,
-          decided,
-        );
-        // A key answered without a flight of its own (a hit, a flight it joined) decided too.
-        const settled = () => {
-          if (!decidedOnce) decided(false);
-        };
-        answer.then(settled, settled);
-        answers.set(memcachedKey, answer);
-      }
-      return Promise.all(
-        keys.map(
-          (key) =>
-            answers.get(this.resolveKey(key, options.ns, options.raw).memcachedKey) as Promise<T | undefined>,
-        ),
-      );
+      return readThroughMany(keys, factory, options, {
+        memcachedKey: (key) => this.resolveKey(key, options.ns, options.raw).memcachedKey,
+        readThrough: (key, keyFactory, keyOptions, decided) =>
+          this.readThrough(key, keyFactory, keyOptions, decided),
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -542,43 +478,6 @@ export class MemcachedClient {
     }
     return records;
   }
-}
-
-/**
- * What a transport factory returned, checked once per server list: plain JavaScript can pass
- * `transport: memjsTransport` (not called), which would otherwise fail later with raw TypeErrors.
- */
-function checkTransport(transport: unknown): Transport {
-  if (typeof transport === 'function') {
-    throw new CacheError(
-      'ERR_NO_TRANSPORT',
-      '`transport` returned a function, not a transport: call the transport factory, e.g. `transport: memjsTransport()` (not `transport: memjsTransport`)',
-    );
-  }
-  if (isThenable(transport)) {
-    Promise.resolve(transport).catch(() => {}); // refused: its outcome must not become an unhandled rejection
-    throw new CacheError(
-      'ERR_NO_TRANSPORT',
-      '`transport` returned a promise: a transport factory returns the transport itself, synchronously (it connects lazily), e.g. `transport: memjsTransport()`',
-    );
-  }
-  const candidate = transport as Partial<Record<string, unknown>> | null;
-  const version = candidate?.specificationVersion;
-  const missing = TRANSPORT_METHODS.filter((method) => typeof candidate?.[method] !== 'function');
-  if (version !== TRANSPORT_SPECIFICATION_VERSION || missing.length > 0) {
-    const found = [
-      version === TRANSPORT_SPECIFICATION_VERSION
-        ? ''
-        : `specificationVersion ${JSON.stringify(version) ?? 'missing'}`,
-      missing.length > 0 ? `missing ${missing.join(', ')}` : '',
-    ].filter((part) => part !== '');
-    throw new CacheError(
-      'ERR_NO_TRANSPORT',
-      `\`transport\` did not return a transport of specification ${TRANSPORT_SPECIFICATION_VERSION} (${found.join('; ')}): pass \`transport: memjsTransport()\` or \`transport: memoryTransport()\`, or a factory returning a \`Transport\``,
-      { context: { specificationVersion: version } },
-    );
-  }
-  return transport as Transport;
 }
 
 /**

@@ -9,8 +9,10 @@
  * computed, once; a key whose lease another process holds waits for that process's value, and one whose wait
  * ends with its lease joins a later batch.
  */
+import { describeValue } from './describe-value';
 import { CacheError } from './errors';
 import type { FactoryContext, FactoryOptions } from './factory-context';
+import type { Factory } from './factory-runner';
 import type { GetOrSetOptions } from './get-or-set-options';
 import type { Key } from './key';
 
@@ -37,6 +39,76 @@ export interface ManyFactoryContext<T> {
   skip(): void;
   /** Ties every value of this batch to more dependencies; their tokens are read now. */
   dependOn(...dependencies: unknown[]): Promise<void>;
+}
+
+/** What `readThroughMany` needs of the client: where a key lives, and `getOrSet`'s path with a decision hook. */
+export interface ManyReader {
+  /** Throws (`InvalidKeyError`) for a bad key: every key is checked before any I/O. */
+  memcachedKey(key: Key): string;
+  readThrough<T>(
+    key: Key,
+    factory: Factory<T>,
+    options: GetOrSetOptions,
+    decided: (computes: boolean) => void,
+  ): Promise<T>;
+}
+
+/** `getOrSetMany`'s work; throws (synchronously) on bad input, before any I/O. */
+export function readThroughMany<K extends Key, T>(
+  keys: readonly K[],
+  factory: ManyFactory<K, T>,
+  options: GetOrSetManyOptions<K>,
+  reader: ManyReader,
+): Promise<Array<T | undefined>> {
+  if (!Array.isArray(keys)) {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `getOrSetMany needs an array of keys, got ${describeValue(keys)}`,
+    );
+  }
+  if (typeof factory !== 'function') {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      `getOrSetMany needs a factory function (missing keys → values), got ${describeValue(factory)}`,
+    );
+  }
+  const { dependencies, ...rest } = options;
+  if (dependencies !== undefined && typeof dependencies !== 'function' && !Array.isArray(dependencies)) {
+    throw new CacheError(
+      'ERR_INVALID_OPTION',
+      '`dependencies` of getOrSetMany must be an array of keys, or a function of the key returning one',
+      { context: { dependencies } },
+    );
+  }
+  // Every key checked before any I/O: bad input stores nothing. A key asked twice is read through once.
+  const distinct = new Map<string, K>();
+  for (const key of keys) distinct.set(reader.memcachedKey(key), key);
+  const batch = new FactoryBatch<K, T>(factory, distinct.size);
+  const answers = new Map<string, Promise<T | undefined>>();
+  for (const [memcachedKey, key] of distinct) {
+    let decidedOnce = false;
+    const decided = (computes: boolean) => {
+      batch.decided(computes, !decidedOnce);
+      decidedOnce = true;
+    };
+    const keyOptions =
+      dependencies === undefined
+        ? rest
+        : { ...rest, dependencies: typeof dependencies === 'function' ? dependencies(key) : dependencies };
+    const answer = reader.readThrough<T | undefined>(
+      key,
+      (context) => batch.load(key, context),
+      keyOptions,
+      decided,
+    );
+    // A key answered without a flight of its own (a hit, a flight it joined) decided too.
+    const settled = () => {
+      if (!decidedOnce) decided(false);
+    };
+    answer.then(settled, settled);
+    answers.set(memcachedKey, answer);
+  }
+  return Promise.all(keys.map((key) => answers.get(reader.memcachedKey(key)) as Promise<T | undefined>));
 }
 
 interface Pending<K, T> {
