@@ -1,7 +1,8 @@
 /**
  * The history checker itself (test/support/history/check.ts), on hand-made histories: what it must call
  * stale, and the near misses it must not (a read that began before the invalidation resolved, a value computed
- * from the new version, a failed invalidation, a set that raced another client's invalidation).
+ * from the new version, a failed invalidation, a set that raced another client's invalidation, a read-through
+ * call within its grace of a soft invalidation).
  */
 import { describe, expect, it } from 'vitest';
 import { checkHistory } from './support/history/check';
@@ -37,11 +38,20 @@ function invalidation(start: number, end: number, after: number, extra: Partial<
   } satisfies InvalidationEvent;
 }
 
-function read(start: number, write: WriteEvent | null, op: ReadEvent['op'] = 'query'): ReadEvent {
+function read(
+  start: number,
+  write: WriteEvent | null,
+  op: ReadEvent['op'] = 'query',
+  grace?: number,
+): ReadEvent {
   const result: CachedValue | null =
     write === null ? null : { key: write.key, v: write.v, issuedAt: write.issuedAt, origin: write.origin };
-  return { type: 'read', op, ...a, key: 'item:0', ns: 'x', start, end: start + 5, result };
+  const event: ReadEvent = { type: 'read', op, ...a, key: 'item:0', ns: 'x', start, end: start + 5, result };
+  return grace === undefined ? event : { ...event, grace };
 }
+
+/** Seconds of grace in the history's microseconds. */
+const S = 1_000_000;
 
 describe('the history checker', () => {
   it('calls stale a value computed from the old version, read after the invalidation resolved', () => {
@@ -100,5 +110,75 @@ describe('the history checker', () => {
     expect([result.misses, result.failedReads, result.damaged.length, result.stale.length]).toEqual([
       1, 1, 1, 0,
     ]);
+  });
+
+  describe("soft invalidations: stale allowed only through getOrSet(Many) within the call's grace", () => {
+    const old = factoryWrite('f1', 3, 100, 105);
+    const soft = invalidation(110, 120, 4, { soft: true });
+
+    it('a getOrSet or getOrSetMany with grace that started within it after the invalidation resolved may serve the old value', () => {
+      for (const op of ['getOrSet', 'getOrSetMany'] as const) {
+        const result = checkHistory([old, soft, read(140, old, op, 2), read(120 + 2 * S - 1, old, op, 2)]);
+        expect(result.stale, op).toEqual([]);
+        expect(result.servedWithinGrace, op).toHaveLength(2);
+        expect(result.softInvalidations).toBe(1);
+      }
+    });
+
+    it('a query never may', () => {
+      const result = checkHistory([old, soft, read(140, old, 'query')]);
+      expect(result.stale).toHaveLength(1);
+      expect(result.servedWithinGrace).toEqual([]);
+    });
+
+    it('nor a getOrSet without grace (a soft invalidation is then a hard one)', () => {
+      expect(checkHistory([old, soft, read(140, old, 'getOrSet', 0)]).stale).toHaveLength(1);
+      expect(checkHistory([old, soft, read(140, old, 'getOrSetMany')]).stale).toHaveLength(1);
+    });
+
+    it('nor a getOrSet that started its grace or more after the invalidation resolved', () => {
+      expect(checkHistory([old, soft, read(120 + 2 * S, old, 'getOrSet', 2)]).stale).toHaveLength(1);
+      expect(checkHistory([old, soft, read(120 + 3 * S, old, 'getOrSetMany', 2)]).stale).toHaveLength(1);
+    });
+
+    it('a hard invalidation gets no grace; nor does a value that another, hard, invalidation forbids', () => {
+      expect(
+        checkHistory([old, invalidation(110, 120, 4), read(140, old, 'getOrSet', 2)]).stale,
+      ).toHaveLength(1);
+      const hardThenSoft = [
+        old,
+        invalidation(106, 108, 4),
+        invalidation(110, 120, 5, { soft: true }),
+        read(140, old, 'getOrSet', 2),
+      ];
+      const result = checkHistory(hardThenSoft);
+      expect(result.stale).toHaveLength(1);
+      expect(result.stale[0]?.invalidation.soft).toBeUndefined();
+      expect(result.servedWithinGrace).toEqual([]);
+    });
+
+    it('sets apart, only when asked, a read that a later soft key invalidation re-expiring the entry explains', () => {
+      // Past its 2 s grace of the first soft invalidation; within it of a second one of the same key.
+      const second = invalidation(3 * S, 3 * S + 10, 5, { soft: true });
+      const history = [old, soft, second, read(3 * S + 20, old, 'getOrSet', 2)];
+      expect(checkHistory(history).stale).toHaveLength(1);
+      const tolerated = checkHistory(history, { tolerateReexpiredKeys: true });
+      expect(tolerated.stale).toEqual([]);
+      expect(tolerated.reexpiredKeys).toHaveLength(1);
+      // Not when the first one was a category's (its token remembers when), nor for a query or a call without grace.
+      const category = invalidation(110, 120, 4, { soft: true, kind: 'category' });
+      for (const stale of [
+        [old, category, second, read(3 * S + 20, old, 'getOrSet', 2)],
+        [old, soft, second, read(3 * S + 20, old, 'query')],
+        [old, soft, second, read(3 * S + 20, old, 'getOrSet', 0)],
+      ]) {
+        expect(checkHistory(stale, { tolerateReexpiredKeys: true }).stale).toHaveLength(1);
+      }
+    });
+
+    it('a value computed after the soft invalidation began is no concern of it', () => {
+      const refreshed = factoryWrite('f2', 3, 111, 130);
+      expect(checkHistory([refreshed, soft, read(3 * S, refreshed, 'query')]).stale).toEqual([]);
+    });
   });
 });

@@ -19,6 +19,23 @@
  * stale; the checker counts it apart (`concurrentSets`), and as stale only with `strictSets`. A factory's
  * value gets no such exception: the read-through takes its lease before the factory starts, so an
  * invalidation called after that start can always void the write.
+ *
+ * Soft invalidations (API.md "Read-through, round 2": the entries turn stale, `getOrSet` serves them within
+ * grace while one caller refreshes, `query` misses, without grace it is hard) allow exactly one thing more: a
+ * read-through call (`getOrSet`, or a key of `getOrSetMany`) with grace G > 0 may return a value the soft
+ * invalidation I would otherwise forbid, if the call started before I.end + G. The bound is the safe side
+ * again: the library measures grace from the time it took when I was called (≤ I.end) to its own reading of
+ * the clock once the entry was read (≥ R.start). A `query`, a call without grace, or a call that started G or
+ * more after I resolved, is held to I as to a hard invalidation; and a value allowed by one soft invalidation
+ * is still judged against every other invalidation before the read. Those allowed are counted
+ * (`servedWithinGrace`), so a run shows the soft path was taken.
+ *
+ * A known library defect can be set apart (`tolerateReexpiredKeys`, off by default): a soft invalidation of a
+ * key rewrites the entry as stale "since now" even when it already was stale since an earlier one (core
+ * entry-format.ts `expiredEntry`), so a later soft key invalidation gives a value whose grace after the earlier
+ * one ran out a new grace. Set apart is exactly such a read: a read-through call with grace, past its grace of
+ * a soft key invalidation, but within it of a later soft key invalidation of the same key that had started
+ * before the read ended (`reexpiredKeys`). Anything else stays stale.
  */
 import type { CachedValue, HistoryEvent, InvalidationEvent, ReadEvent, WriteEvent } from './history';
 
@@ -38,10 +55,15 @@ export interface CheckResult {
   failedReads: number;
   /** Reads that returned something else (another key's value, or not a value at all). */
   damaged: ReadEvent[];
+  /** Read-through reads: `getOrSet` calls, and one per key of each `getOrSetMany` call. */
   getOrSetReads: number;
-  /** getOrSet calls answered with a value their own factory did not compute (a hit, a flight, a lease wait). */
+  /** Of the read-through reads, those of `getOrSetMany` keys. */
+  getOrSetManyReads: number;
+  /** Read-through reads answered with a value their own factory did not compute (a hit, a flight, a lease wait). */
   getOrSetHits: number;
   invalidations: number;
+  /** Of the invalidations (that did not fail), those made with `soft: true`. */
+  softInvalidations: number;
   failedInvalidations: number;
   /** Value reads of a key that some invalidation had covered before the read began: what the checker judged. */
   readsAfterInvalidation: number;
@@ -49,11 +71,60 @@ export interface CheckResult {
   stale: StaleRead[];
   /** Values of a `set` still in flight when another client's invalidation began (see the header). */
   concurrentSets: StaleRead[];
+  /**
+   * Values from before a soft invalidation that a read-through call returned within its grace of it: what soft
+   * invalidation allows (see the header), not stale.
+   */
+  servedWithinGrace: StaleRead[];
+  /** With `tolerateReexpiredKeys`: stale reads that the re-expiry of a softly invalidated key explains. */
+  reexpiredKeys: StaleRead[];
+}
+
+/** Microseconds (the history's clock) per second (`grace`'s unit). */
+const US_PER_S = 1_000_000;
+
+/** A read through `getOrSet` or `getOrSetMany`, as opposed to a `query`. */
+export function readsThrough(read: ReadEvent): boolean {
+  return read.op === 'getOrSet' || read.op === 'getOrSetMany';
+}
+
+/**
+ * Whether `read` may return a value from before `invalidation`: only a soft one, only through a read-through
+ * call with grace, and only if the call started within that grace after the invalidation resolved.
+ */
+export function allowedWithinGrace(read: ReadEvent, invalidation: InvalidationEvent): boolean {
+  return (
+    invalidation.soft === true &&
+    readsThrough(read) &&
+    read.start < invalidation.end + (read.grace ?? 0) * US_PER_S
+  );
+}
+
+/**
+ * The later soft key invalidation whose re-expiry of the entry would explain `read` returning a value from
+ * before the soft key invalidation `invalidation`, past the read's grace of it (the defect in the header).
+ */
+function reexpiry(
+  read: ReadEvent,
+  invalidation: InvalidationEvent,
+  ofKey: readonly InvalidationEvent[],
+): InvalidationEvent | undefined {
+  const softKey = (i: InvalidationEvent) => i.soft === true && i.kind === 'key';
+  if (!softKey(invalidation) || !readsThrough(read) || (read.grace ?? 0) <= 0) return undefined;
+  return ofKey.find(
+    (later) =>
+      softKey(later) &&
+      later.start > invalidation.start &&
+      later.start < read.end &&
+      allowedWithinGrace(read, later),
+  );
 }
 
 export interface CheckOptions {
   /** Count `concurrentSets` as stale, as API.md's wording reads. @default false */
   strictSets?: boolean;
+  /** Set apart the reads the re-expiry defect explains (see the header) instead of counting them stale. @default false */
+  tolerateReexpiredKeys?: boolean;
 }
 
 export function checkHistory(events: readonly HistoryEvent[], options: CheckOptions = {}): CheckResult {
@@ -66,13 +137,17 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     failedReads: 0,
     damaged: [],
     getOrSetReads: 0,
+    getOrSetManyReads: 0,
     getOrSetHits: 0,
     invalidations: 0,
+    softInvalidations: 0,
     failedInvalidations: 0,
     readsAfterInvalidation: 0,
     writes: { factory: 0, set: 0 },
     stale: [],
     concurrentSets: [],
+    servedWithinGrace: [],
+    reexpiredKeys: [],
   };
   for (const event of events) {
     if (event.type === 'write') {
@@ -84,6 +159,7 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
         continue;
       }
       result.invalidations++;
+      if (event.soft === true) result.softInvalidations++;
       for (const key of Object.keys(event.covered)) {
         const list = invalidationsByKey.get(key);
         if (list === undefined) invalidationsByKey.set(key, [event]);
@@ -96,7 +172,8 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
   for (const read of events) {
     if (read.type !== 'read') continue;
     result.reads++;
-    if (read.op === 'getOrSet') result.getOrSetReads++;
+    if (readsThrough(read)) result.getOrSetReads++;
+    if (read.op === 'getOrSetMany') result.getOrSetManyReads++;
     if (read.error !== undefined) {
       result.failedReads++;
       continue;
@@ -115,16 +192,27 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
       continue;
     }
     result.valueReads++;
-    if (read.op === 'getOrSet' && read.computedHere !== true) result.getOrSetHits++;
+    if (readsThrough(read) && read.computedHere !== true) result.getOrSetHits++;
     const origin = origins.get(value.origin);
     let judged = false;
     let violated: InvalidationEvent | undefined;
     let raced: InvalidationEvent | undefined;
-    for (const invalidation of invalidationsByKey.get(read.key) ?? []) {
+    let withinGrace: InvalidationEvent | undefined;
+    let reexpired: InvalidationEvent | undefined;
+    const ofKey = invalidationsByKey.get(read.key) ?? [];
+    for (const invalidation of ofKey) {
       if (invalidation.end >= read.start) break;
       judged = true;
       const after = invalidation.covered[read.key] as number;
       if (value.issuedAt >= invalidation.start || value.v >= after) continue;
+      if (allowedWithinGrace(read, invalidation)) {
+        withinGrace = invalidation;
+        continue;
+      }
+      if (options.tolerateReexpiredKeys === true && reexpiry(read, invalidation, ofKey) !== undefined) {
+        reexpired = invalidation;
+        continue;
+      }
       const concurrentSet =
         origin?.via === 'set' && origin.end >= invalidation.start && origin.client !== invalidation.client;
       if (concurrentSet && options.strictSets !== true) raced = invalidation;
@@ -135,6 +223,10 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     if (violated !== undefined) result.stale.push({ read: judgedRead, invalidation: violated, origin });
     else if (raced !== undefined)
       result.concurrentSets.push({ read: judgedRead, invalidation: raced, origin });
+    else if (reexpired !== undefined)
+      result.reexpiredKeys.push({ read: judgedRead, invalidation: reexpired, origin });
+    else if (withinGrace !== undefined)
+      result.servedWithinGrace.push({ read: judgedRead, invalidation: withinGrace, origin });
   }
   return result;
 }
@@ -144,12 +236,18 @@ export function summarize(result: CheckResult): string {
   const percent = (n: number, of: number) => (of === 0 ? '0' : ((100 * n) / of).toFixed(2));
   return [
     `${result.reads} reads (${result.valueReads} values, ${result.misses} misses, ${result.failedReads} failed)`,
-    `${result.invalidations} invalidations (${result.failedInvalidations} failed)`,
+    `${result.invalidations} invalidations (${result.softInvalidations} soft, ${result.failedInvalidations} failed)`,
     `${result.writes.factory} factory runs, ${result.writes.set} sets`,
-    `${result.getOrSetHits}/${result.getOrSetReads} getOrSet answered without their own factory`,
+    `${result.getOrSetHits}/${result.getOrSetReads} getOrSet(Many) reads answered without their own factory (${result.getOrSetManyReads} of getOrSetMany keys)`,
     `${result.readsAfterInvalidation} value reads judged against an earlier invalidation`,
     `${result.stale.length} STALE (${percent(result.stale.length, result.valueReads)}% of value reads)`,
+    `${result.servedWithinGrace.length} old values served within grace after a soft invalidation`,
     `${result.concurrentSets.length} values of sets concurrent with an invalidation`,
+    ...(result.reexpiredKeys.length > 0
+      ? [
+          `${result.reexpiredKeys.length} set apart as the known re-expiry defect (a later soft key invalidation gave an old value a new grace)`,
+        ]
+      : []),
     ...(result.damaged.length > 0 ? [`${result.damaged.length} DAMAGED`] : []),
   ].join(', ');
 }
@@ -164,7 +262,7 @@ export function breakdown(result: CheckResult): string {
   if (result.stale.length === 0) return 'no stale reads';
   return [
     `by read: ${count((s) => s.read.op)}`,
-    `by invalidation: ${count((s) => s.invalidation.kind)}`,
+    `by invalidation: ${count((s) => `${s.invalidation.kind}${s.invalidation.soft ? ' (soft)' : ''}`)}`,
     `by origin: ${count((s) => s.origin?.via ?? 'unknown')}`,
     `same process as the invalidation: ${count((s) => String(s.read.pid === s.invalidation.pid))}`,
     // A write that had not settled when the invalidation was called raced it; one that had, did not.
@@ -210,6 +308,13 @@ export function formatReport(
       `  value origin  ${origin === undefined ? `${read.result.origin} (not in the history)` : formatEvent(origin, t0)}`,
       `  why: the invalidation resolved at ${at(invalidation.end, t0)}, before the read began at ${at(read.start, t0)};`,
       `       the value (v${read.result.v}, issued ${at(read.result.issuedAt, t0)}) predates it (started ${at(invalidation.start, t0)}, ${read.key} bumped to v${invalidation.covered[read.key]})`,
+      ...(invalidation.soft === true
+        ? [
+            readsThrough(read) && (read.grace ?? 0) > 0
+              ? `       soft, but the read began ${((read.start - invalidation.end) / US_PER_S).toFixed(3)} s after it resolved, past its grace (${read.grace} s)`
+              : `       soft, but a ${readsThrough(read) ? 'read-through call without grace' : 'query'} may not serve a softly invalidated value`,
+          ]
+        : []),
       `  last ${context} events touching ${read.key} up to the read:`,
     );
     const touching = events
@@ -253,7 +358,8 @@ export function formatEvent(event: HistoryEvent, t0: number, key?: string): stri
             : event.result === null
               ? 'miss'
               : `${value(event.result, t0)}${event.computedHere ? ' computed here' : ''}`;
-      return `${span} ${who} ${event.op}(${event.key}) → ${outcome}`;
+      const grace = event.grace === undefined ? '' : `, grace ${event.grace} s`;
+      return `${span} ${who} ${event.op}(${event.key}${grace}) → ${outcome}`;
     }
     case 'invalidation': {
       const bumped =

@@ -22,10 +22,16 @@ export interface Actor {
   pid: number;
 }
 
-/** A `query` or a `getOrSet` call, from just before the call to just after it settled. */
+/** How a value was read: one `getOrSetMany` call records a read of each of its keys, all with its span. */
+export type ReadOp = 'query' | 'getOrSet' | 'getOrSetMany';
+
+/**
+ * A `query`, a `getOrSet` call, or one key of a `getOrSetMany` call, from just before the call to just after it
+ * settled.
+ */
 export interface ReadEvent extends Actor {
   type: 'read';
-  op: 'query' | 'getOrSet';
+  op: ReadOp;
   key: string;
   ns: string;
   start: number;
@@ -34,8 +40,13 @@ export interface ReadEvent extends Actor {
   result: CachedValue | null;
   /** The call rejected (not checked: it served nothing). */
   error?: string;
-  /** getOrSet only: the value was computed by this call's own factory (so not a hit). */
+  /** getOrSet(Many) only: the value was computed by this call's own factory (so not a hit). */
   computedHere?: boolean;
+  /**
+   * getOrSet(Many) only: the call's `grace`, seconds. A value from before a soft invalidation is the call's to
+   * serve while the call started within this long after the invalidation resolved (check.ts).
+   */
+  grace?: number;
   /** Something that is not a value of this history came back (damage), shown as text. */
   damaged?: string;
 }
@@ -50,6 +61,8 @@ export interface InvalidationEvent extends Actor {
   /** What was invalidated, as the call was made. */
   target: string;
   covered: Record<string, number>;
+  /** `soft: true`: the entries turned stale, servable by getOrSet within its grace (check.ts). */
+  soft?: boolean;
   start: number;
   end: number;
   /** The call rejected: it may or may not have taken effect, so no read is judged against it. */

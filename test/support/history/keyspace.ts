@@ -19,10 +19,11 @@ export interface Keyspace {
   item(key: string): Item;
 }
 
+/** `soft`: the entries turn stale instead of gone (not for `all`, a `flush_all`). */
 export type Update =
-  | { kind: 'key'; key: string; ns: string }
-  | { kind: 'category'; category: string; ns: string }
-  | { kind: 'namespace'; ns: string }
+  | { kind: 'key'; key: string; ns: string; soft: boolean }
+  | { kind: 'category'; category: string; ns: string; soft: boolean }
+  | { kind: 'namespace'; ns: string; soft: boolean }
   | { kind: 'all' };
 
 export type UpdateKind = Update['kind'];
@@ -65,13 +66,14 @@ export function coveredKeys(keyspace: Keyspace, update: Update): string[] {
 }
 
 export function describeUpdate(update: Update): string {
+  const soft = update.kind !== 'all' && update.soft ? ', soft: true' : '';
   switch (update.kind) {
     case 'key':
-      return `invalidate(${update.key}, { ns: ${update.ns} })`;
+      return `invalidate(${update.key}, { ns: ${update.ns}${soft} })`;
     case 'category':
-      return `invalidate(undefined, { ns: ${update.ns}, dependencies: [${update.category}] })`;
+      return `invalidate(undefined, { ns: ${update.ns}, dependencies: [${update.category}]${soft} })`;
     case 'namespace':
-      return `invalidateNamespace(${update.ns})`;
+      return `invalidateNamespace(${update.ns}${soft === '' ? '' : ', { soft: true }'})`;
     case 'all':
       return 'invalidateAll()';
   }
