@@ -20,6 +20,7 @@ import { KeyTracker } from './key-tracking';
 import { addLeases } from './lease';
 import { toExptime } from './lifetime';
 import { readLiveEntry } from './live-entry';
+import { type L1Stats, NearCache } from './near-cache/near-cache';
 import { checkBoolean } from './option-checks';
 import {
   checkCallOptions,
@@ -74,6 +75,8 @@ export class MemcachedClient {
   private closing: Promise<void> | undefined;
   private readonly namespaceTokenKeys = new Map<string, string>();
   private readonly knownRecords = new Map<string, DependencyRecords>();
+  /** The near cache (`l1` option): undefined without it, and then no path changes. */
+  private readonly l1: NearCache | undefined;
 
   constructor(options: MemcachedClientOptions) {
     if (typeof options?.transport !== 'function') {
@@ -87,6 +90,7 @@ export class MemcachedClient {
     this.defaultNS = this.options.defaultNS;
     this.trackKeys = this.options.trackKeys;
     this.connection = this.connect(this.options.servers);
+    this.l1 = this.options.l1 === undefined ? undefined : new NearCache(this.options.l1, this.options.now);
   }
 
   /** The servers in use; assigning a new list reconnects (the old connections are closed). */
@@ -101,6 +105,7 @@ export class MemcachedClient {
     const previous = this.connection.transport;
     this.options.servers = list;
     this.connection = next;
+    this.l1?.dropAll(false);
     // Closing settles the old transport's pending calls; nothing is left to wait for.
     previous.close().catch(() => {});
   }
@@ -149,6 +154,17 @@ export class MemcachedClient {
       resolved.memcachedKey,
     );
     const channel = operationChannels.set;
+    if (this.l1 !== undefined) {
+      // This process's copy goes before the write resolves; other processes drop theirs on the bus.
+      return this.l1.around([resolved.memcachedKey], [], () =>
+        channel.hasSubscribers
+          ? channel.tracePromise(
+              () => writer.set(resolved, body, records, namespaced, exptime),
+              this.traceContext('set', key, resolved.ns, resolved.memcachedKey),
+            )
+          : writer.set(resolved, body, records, namespaced, exptime),
+      );
+    }
     if (!channel.hasSubscribers) return writer.set(resolved, body, records, namespaced, exptime);
     return channel.tracePromise(
       () => writer.set(resolved, body, records, namespaced, exptime),
@@ -212,8 +228,48 @@ export class MemcachedClient {
       this.options.now,
       decided,
     );
+    if (this.l1 !== undefined) {
+      const near = () => this.nearReadThrough(resolved, raw, call, context);
+      return context === undefined ? near() : withoutResult(channel, context, near);
+    }
     if (context === undefined) return call.run();
     return withoutResult(channel, context, () => call.run());
+  }
+
+  /** `getOrSet` with L1: a young enough, fresh copy; else one shared read; else the read-through call. */
+  private nearReadThrough<T>(
+    resolved: ResolvedKey,
+    raw: boolean,
+    call: GetOrSetCall<T>,
+    context: OperationContext | undefined,
+  ): Promise<T> {
+    const l1 = this.l1 as NearCache;
+    const { memcachedKey, namespaceTokenKey } = resolved;
+    const copy = l1.fresh(memcachedKey, raw);
+    if (copy !== undefined) {
+      l1.hits++;
+      if (context !== undefined) {
+        context.hit = true;
+        context.stale = false;
+        context.l1 = l1.traceInfo(true);
+      }
+      return Promise.resolve(copy.value as T);
+    }
+    l1.misses++;
+    if (context !== undefined) context.l1 = l1.traceInfo(false);
+    const { reads, dependencies } = this.connection;
+    return l1
+      .read(memcachedKey, raw, (seen) =>
+        readLiveEntry(reads, dependencies, memcachedKey, raw, namespaceTokenKey, undefined, seen),
+      )
+      .then((entry) => {
+        if (entry === undefined || !isFresh(entry.freshness, this.options.now())) return call.run();
+        if (context !== undefined) {
+          context.hit = true;
+          context.stale = false;
+        }
+        return entry.value as T;
+      });
   }
 
   /**
@@ -266,6 +322,8 @@ export class MemcachedClient {
     options: QueryOptions<T>,
     context?: OperationContext,
   ): Promise<T | undefined> {
+    if (this.l1 !== undefined && options.l1 !== false)
+      return this.nearLookup(memcachedKey, namespaceTokenKey, options, context);
     const { reads, dependencies } = this.connection;
     return readLiveEntry(reads, dependencies, memcachedKey, options.raw === true, namespaceTokenKey).then(
       (entry) => {
@@ -278,6 +336,45 @@ export class MemcachedClient {
         return hit ? (entry.value as T) : options.default;
       },
     );
+  }
+
+  /** `query` with L1: a young enough copy, else one read shared by every concurrent caller (kept in L1). */
+  private nearLookup<T>(
+    memcachedKey: string,
+    namespaceTokenKey: string | undefined,
+    options: QueryOptions<T>,
+    context: OperationContext | undefined,
+  ): Promise<T | undefined> {
+    const l1 = this.l1 as NearCache;
+    const raw = options.raw === true;
+    const copy = l1.fresh(memcachedKey, raw);
+    if (copy !== undefined) {
+      l1.hits++;
+      if (context !== undefined) {
+        context.hit = true;
+        context.l1 = l1.traceInfo(true);
+      }
+      return Promise.resolve(copy.value as T);
+    }
+    l1.misses++;
+    if (context !== undefined) context.l1 = l1.traceInfo(false);
+    const { reads, dependencies } = this.connection;
+    return l1
+      .read(memcachedKey, raw, (seen) =>
+        readLiveEntry(reads, dependencies, memcachedKey, raw, namespaceTokenKey, undefined, seen),
+      )
+      .then((entry) => {
+        const hit =
+          entry !== undefined &&
+          (entry.freshness === undefined || isFresh(entry.freshness, this.options.now()));
+        if (context !== undefined) context.hit = hit;
+        return hit ? (entry.value as T) : options.default;
+      });
+  }
+
+  /** L1's counters (hits, misses, bytes, evictions, bus messages), or undefined without the `l1` option. */
+  l1Stats(): L1Stats | undefined {
+    return this.l1?.stats();
   }
 
   /** Removes the entry for `key` (if given) and every entry set with any of `options.dependencies`. */
@@ -294,20 +391,25 @@ export class MemcachedClient {
     );
     const soft = checkBoolean('soft', options.soft ?? false);
     const now = soft ? this.options.now() : 0;
-    await this.trace('invalidate', key, ns, target?.memcachedKey, () =>
-      Promise.all([
-        target &&
-          (soft
-            ? expireKey(transport, target.memcachedKey, now)
-            : transport.delete(target.memcachedKey, { urgent: true })),
-        records.length > 0 &&
-          (soft
-            ? dependencies.softInvalidate(
-                records.map((record) => record.tokenKey),
-                now,
-              )
-            : dependencies.invalidate(records)),
-      ]),
+    await this.nearAround(
+      target === undefined ? [] : [target.memcachedKey],
+      records.map((record) => record.tokenKey),
+      () =>
+        this.trace('invalidate', key, ns, target?.memcachedKey, () =>
+          Promise.all([
+            target &&
+              (soft
+                ? expireKey(transport, target.memcachedKey, now)
+                : transport.delete(target.memcachedKey, { urgent: true })),
+            records.length > 0 &&
+              (soft
+                ? dependencies.softInvalidate(
+                    records.map((record) => record.tokenKey),
+                    now,
+                  )
+                : dependencies.invalidate(records)),
+          ]),
+        ),
     );
   }
 
@@ -331,10 +433,12 @@ export class MemcachedClient {
     const tokenKey = this.namespaceTokenKeyOf(namespace) as string;
     const { dependencies, invalidations } = this.connection;
     invalidations.record(undefined, [tokenKey]);
-    await this.trace('invalidateNamespace', undefined, namespace, undefined, () =>
-      soft
-        ? dependencies.softInvalidate([tokenKey], this.options.now())
-        : dependencies.invalidateNamespace(tokenKey),
+    await this.nearAround([], [tokenKey], () =>
+      this.trace('invalidateNamespace', undefined, namespace, undefined, () =>
+        soft
+          ? dependencies.softInvalidate([tokenKey], this.options.now())
+          : dependencies.invalidateNamespace(tokenKey),
+      ),
     );
   }
 
@@ -343,7 +447,9 @@ export class MemcachedClient {
     this.assertOpen();
     const { transport, dependencies, invalidations } = this.connection;
     invalidations.recordAll();
+    this.l1?.dropAll(false);
     await this.trace('invalidateAll', undefined, undefined, undefined, () => transport.flush());
+    this.l1?.dropAll(true);
     // Our own writes right after the flush must not be stamped with the tokens it took away.
     dependencies.forgetAllTokens();
   }
@@ -382,8 +488,21 @@ export class MemcachedClient {
     // An async function, so a transport whose close throws synchronously still gives a rejection.
     // Calls still waiting (on a factory, a lease, a server) settle with ERR_CLIENT_CLOSED; none starts one.
     this.connection.readThrough.close();
-    this.closing ??= (async () => this.connection.transport.close())();
+    this.closing ??= (async () => {
+      const near = this.l1?.close();
+      await this.connection.transport.close();
+      await near;
+    })();
     await this.closing;
+  }
+
+  /** Runs an invalidation with this process's L1 copies dropped before it starts and after it ends. */
+  private nearAround<T>(
+    keys: readonly string[],
+    tokenKeys: readonly string[],
+    run: () => Promise<T>,
+  ): Promise<T> {
+    return this.l1 === undefined ? run() : this.l1.around(keys, tokenKeys, run);
   }
 
   /** Runs an operation on its tracing channel when someone listens; the context is built only then. */

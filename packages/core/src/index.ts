@@ -29,6 +29,10 @@ export type { GetOrSetOptions } from './get-or-set-options';
 export { createHashRing, type HashRing } from './ketama';
 export { assertMemcachedKey, isMemcachedKey, type Key, type KeyPrimitive, type Namespace } from './key';
 export { type LeasedRead, type LeaseOutcome, type Leases, leaseKey } from './lease';
+export type { L1Bus } from './near-cache/bus';
+export type { L1Options, Size } from './near-cache/l1-options';
+export { decodeMessage as decodeL1Message, type L1Message } from './near-cache/messages';
+export type { L1Stats } from './near-cache/near-cache';
 export {
   callSafely,
   checkBoolean,
@@ -53,6 +57,7 @@ export {
   type CommandContext,
   commandChannel,
   factoryChannel,
+  type L1TraceInfo,
   leaseWaitChannel,
   type OperationContext,
   operationChannels,

@@ -5,6 +5,7 @@ import { CacheError } from './errors';
 import { jitterOption } from './get-or-set-options';
 import type { Namespace } from './key';
 import { toExptime } from './lifetime';
+import { type L1Options, type ResolvedL1Options, resolveL1Options } from './near-cache/l1-options';
 import { checkBoolean, checkFunction } from './option-checks';
 import { checkOptionNames, checkOptionsObject, type OptionNames } from './option-names';
 import type { TransportFactory } from './transport';
@@ -45,6 +46,11 @@ export interface MemcachedClientOptions {
    * lifetime stored is drawn from `[lifetime, lifetime × (1 + jitter)]` (0–1). @default 0
    */
   jitter?: number;
+  /**
+   * A near cache in this process: `query` and `getOrSet` hits answered without a round trip while the copy is
+   * younger than `maxStale`, within `maxBytes`; `bus` carries invalidations between processes. Off by default.
+   */
+  l1?: L1Options | undefined;
 }
 
 export interface ResolvedOptions {
@@ -56,6 +62,7 @@ export interface ResolvedOptions {
   now: () => number;
   compression: ResolvedCompression | undefined;
   jitter: number;
+  l1: ResolvedL1Options | undefined;
 }
 
 export const DEFAULT_SERVERS: readonly string[] = ['127.0.0.1:11211'];
@@ -71,6 +78,7 @@ export const CLIENT_OPTION_NAMES = {
   now: true,
   compression: true,
   jitter: true,
+  l1: true,
 } as const satisfies Record<keyof MemcachedClientOptions, true>;
 
 /** The one place defaults are applied and options checked: a bad option fails when the client is made. */
@@ -86,6 +94,7 @@ export function resolveOptions(options: MemcachedClientOptions): ResolvedOptions
     now,
     compression: resolveCompression(options.compression),
     jitter: options.jitter === undefined ? 0 : jitterOption(options.jitter),
+    l1: resolveL1Options(options.l1),
   };
 }
 
@@ -153,6 +162,8 @@ export interface QueryOptions<T = unknown> {
   raw?: boolean;
   /** What a miss (or an unreachable server) gives. @default undefined */
   default?: T;
+  /** `false`: read memcached even when the client's L1 holds a copy (and refresh it). @default true */
+  l1?: boolean;
 }
 
 /** A raw query's options: its value comes back as stored, a string or bytes. */
@@ -197,6 +208,7 @@ export const QUERY_OPTION_NAMES = {
   ns: true,
   raw: true,
   default: true,
+  l1: true,
 } as const satisfies Record<keyof QueryOptions, true>;
 export const INVALIDATE_OPTION_NAMES = {
   ns: true,

@@ -35,6 +35,19 @@ export interface OperationContext {
   stale?: boolean;
   /** The server(s) the client uses, `host:port`. */
   servers: readonly string[];
+  /** Reads of a client with the `l1` option: whether L1 answered, and its size at that moment. */
+  l1?: L1TraceInfo;
+}
+
+/** L1 as a read's tracing context sees it. */
+export interface L1TraceInfo {
+  /** Answered from L1, without a round trip. */
+  hit: boolean;
+  /** Bytes L1 holds. */
+  bytes: number;
+  entries: number;
+  /** Copies evicted to stay under `maxBytes`, since the client was made. */
+  evictions: number;
 }
 
 /** One request of a transport to one server. */
