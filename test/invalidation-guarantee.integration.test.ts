@@ -19,13 +19,6 @@ import { type RunningProxy, startNutcracker } from './support/nutcracker';
 const { HISTORY_MS = '4000' } = process.env;
 const durationMs = Number(HISTORY_MS);
 const timeout = durationMs + 30_000;
-/**
- * A known core defect, reported: a second soft invalidation of a key rewrites its entry as stale since then,
- * giving a value whose grace after the first one had run out a new one (entry-format.ts `expiredEntry` takes
- * `now` over the entry's earlier stale time). The reads it explains, and only those, are counted apart
- * (check.ts) until it is fixed; then this goes.
- */
-const KNOWN_DEFECTS = { tolerateReexpiredKeys: true };
 
 /** A history worth checking, then nothing stale in it. */
 function expectGuaranteeHeld(run: HistoryRun): void {
@@ -66,7 +59,6 @@ describe('the invalidation guarantee, checked on random concurrent histories', (
         transport: 'memory',
         durationMs: Math.min(durationMs, 1500),
         sanity: true,
-        ...KNOWN_DEFECTS,
       });
       console.log(run.summary);
       expect(run.result.invalidations).toBeGreaterThan(10);
@@ -79,7 +71,7 @@ describe('the invalidation guarantee, checked on random concurrent histories', (
   it(
     'memory transport: 6 clients in this process',
     async () => {
-      expectGuaranteeHeld(await runHistory({ transport: 'memory', durationMs, ...KNOWN_DEFECTS }));
+      expectGuaranteeHeld(await runHistory({ transport: 'memory', durationMs }));
     },
     timeout,
   );
@@ -87,9 +79,7 @@ describe('the invalidation guarantee, checked on random concurrent histories', (
   it(
     'memjs: 2 processes × 3 clients against one memcached',
     async () => {
-      expectGuaranteeHeld(
-        await runHistory({ transport: 'memjs', servers: memcached.servers, durationMs, ...KNOWN_DEFECTS }),
-      );
+      expectGuaranteeHeld(await runHistory({ transport: 'memjs', servers: memcached.servers, durationMs }));
     },
     timeout,
   );
@@ -97,9 +87,7 @@ describe('the invalidation guarantee, checked on random concurrent histories', (
   it(
     'meta protocol (server-side leases): 2 processes × 3 clients against one memcached',
     async () => {
-      expectGuaranteeHeld(
-        await runHistory({ transport: 'meta', servers: memcached.servers, durationMs, ...KNOWN_DEFECTS }),
-      );
+      expectGuaranteeHeld(await runHistory({ transport: 'meta', servers: memcached.servers, durationMs }));
     },
     timeout,
   );
@@ -110,7 +98,7 @@ describe('the invalidation guarantee, checked on random concurrent histories', (
       proxied = await Promise.all([startMemcached(), startMemcached(), startMemcached()]);
       proxy = await startNutcracker(proxied.map((server) => server.servers[0] as string));
       expectGuaranteeHeld(
-        await runHistory({ transport: 'meta-proxy', servers: [proxy.address], durationMs, ...KNOWN_DEFECTS }),
+        await runHistory({ transport: 'meta-proxy', servers: [proxy.address], durationMs }),
       );
     },
     timeout,

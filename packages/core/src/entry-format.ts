@@ -107,7 +107,12 @@ export function expiredEntry(item: TransportItem, nowMs: number): EncodedEntry |
     const bytes = Buffer.from(value);
     const current = readFreshness(bytes, 0);
     if (current === undefined) return undefined;
-    writeFreshness(bytes, 0, { ...stale, computeMs: current.computeMs });
+    // Already stale since earlier (a soft invalidation before this one, or its lifetime ended): it stays stale
+    // since then, so a second soft invalidation never lengthens the old value's grace.
+    writeFreshness(bytes, 0, {
+      freshUntil: Math.min(current.freshUntil, stale.freshUntil),
+      computeMs: current.computeMs,
+    });
     return { bytes, flags };
   }
   const bytes = Buffer.allocUnsafe(FRESHNESS_HEADER_LENGTH + value.length);

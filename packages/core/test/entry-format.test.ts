@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEntry, encodeBody, encodeEntry, flagsOf, Kind, type TokenStamp } from '../src/entry-format';
+import {
+  decodeEntry,
+  encodeBody,
+  encodeEntry,
+  expiredEntry,
+  flagsOf,
+  Kind,
+  type TokenStamp,
+} from '../src/entry-format';
 import { InvalidValueError } from '../src/errors';
 
 function roundTrip(value: unknown, raw = false, stamps: TokenStamp[] = []) {
@@ -132,5 +140,30 @@ describe('what is not ours reads as a miss', () => {
     ['our bookkeeping kinds', { value: Buffer.from('a b'), flags: flagsOf(Kind.KEY_LIST) }],
   ])('%s', (_, item) => {
     expect(decodeEntry(item, false)).toBeUndefined();
+  });
+});
+
+describe('expiredEntry (soft invalidation of a key)', () => {
+  it('makes an entry stale as of now, and a second one never moves that time later', () => {
+    const entry = encodeEntry(encodeBody('page', false), [], { freshUntil: 10_000, computeMs: 5 });
+    const first = expiredEntry({ value: entry.bytes, flags: entry.flags }, 1_000);
+    expect(first).toBeDefined();
+    const decoded = decodeEntry({ value: first?.bytes as Uint8Array, flags: first?.flags as number }, false);
+    expect(decoded?.freshness).toEqual({ freshUntil: 1_000, computeMs: 5 });
+    const second = expiredEntry({ value: first?.bytes as Uint8Array, flags: first?.flags as number }, 5_000);
+    const again = decodeEntry({ value: second?.bytes as Uint8Array, flags: second?.flags as number }, false);
+    expect(again?.value).toBe('page');
+    expect(again?.freshness?.freshUntil).toBe(1_000);
+    // An entry written by set() gets a header; plain bytes of other clients cannot be marked.
+    const plain = encodeEntry(encodeBody({ a: 1 }, false), []);
+    const marked = expiredEntry({ value: plain.bytes, flags: plain.flags }, 2_000);
+    expect(
+      decodeEntry({ value: marked?.bytes as Uint8Array, flags: marked?.flags as number }, false),
+    ).toEqual({
+      value: { a: 1 },
+      stamps: [],
+      freshness: { freshUntil: 2_000, computeMs: 0 },
+    });
+    expect(expiredEntry({ value: Buffer.from('x'), flags: 0 }, 2_000)).toBeUndefined();
   });
 });
