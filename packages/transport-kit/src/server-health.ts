@@ -10,7 +10,7 @@
  * away (missed-writes.ts) is applied on that connection: until it is, the server is not used.
  */
 import { warnOnce } from '@lovely-memcached/core';
-import { type FlushReason, type MissedStep, MissedWrites } from './missed-writes';
+import { type FlushReason, MissedWrites } from './missed-writes';
 import type { ResolvedCommonOptions, TransportEvent } from './options';
 
 /** Keys per delete request when missed writes are applied, and requests in flight at once. */
@@ -246,7 +246,15 @@ export class ServerHealth<C extends HealthConnection> {
     let deletes = 0;
     let flushed: FlushReason | undefined;
     for (let step = this.missed.next(REPLAY_BATCH * REPLAY_WINDOW); step !== undefined; ) {
-      const applied = await this.apply(connection, step);
+      let applied: boolean;
+      if ('flush' in step) {
+        applied = await this.flushOn(connection, step);
+        flushed = step.flush;
+      } else {
+        const count = await this.deleteOn(connection, step);
+        applied = count !== false;
+        deletes += count || 0;
+      }
       // Broken meanwhile (a new probe is scheduled) or closed.
       if (this.restoring !== connection) return;
       if (!applied) {
@@ -255,9 +263,6 @@ export class ServerHealth<C extends HealthConnection> {
         this.scheduleProbe();
         return;
       }
-      this.missed.done(step);
-      if ('flush' in step) flushed = step.flush;
-      else deletes += step.keys.length;
       step = this.missed.next(REPLAY_BATCH * REPLAY_WINDOW);
     }
     this.restoring = undefined;
@@ -275,20 +280,34 @@ export class ServerHealth<C extends HealthConnection> {
     this.options.onEvent({ type: 'server-up', server: this.address });
   }
 
-  private apply(connection: C, step: MissedStep): Promise<boolean> {
-    if ('flush' in step) {
-      if (this.maker.flush === undefined) {
-        warnOnce(
-          `[lovely-memcached] ${this.options.transport}Transport: ${this.address} missed ${step.flush === 'flush' ? 'a flush' : 'more writes than `maxQueuedDeletes`'} while it was unreachable and cannot be flushed through a proxy: it is used again as it is, and may serve values from before its outage (behind a proxy, the proxy owns failover)`,
-        );
-        return Promise.resolve(true);
-      }
-      return this.maker.flush(connection);
+  private async flushOn(connection: C, step: { flush: FlushReason }): Promise<boolean> {
+    if (this.maker.flush === undefined) {
+      warnOnce(
+        `[lovely-memcached] ${this.options.transport}Transport: ${this.address} missed ${step.flush === 'flush' ? 'a flush' : 'more writes than `maxQueuedDeletes`'} while it was unreachable and cannot be flushed through a proxy: it is used again as it is, and may serve values from before its outage (behind a proxy, the proxy owns failover)`,
+      );
+    } else if (!(await this.maker.flush(connection))) {
+      return false;
     }
-    const requests: Promise<boolean>[] = [];
+    this.missed.done(step);
+    return true;
+  }
+
+  /**
+   * The step's keys in batches of REPLAY_BATCH, pipelined; each batch the server confirms is done at once, so a
+   * connection lost midway (or a deadline missed) loses only the batches still in flight. False if one failed.
+   */
+  private async deleteOn(connection: C, step: { keys: string[] }): Promise<number | false> {
+    const batches: Promise<boolean>[] = [];
     for (let i = 0; i < step.keys.length; i += REPLAY_BATCH) {
-      requests.push(this.deleteKeys(connection, step.keys.slice(i, i + REPLAY_BATCH)));
+      const keys = step.keys.slice(i, i + REPLAY_BATCH);
+      batches.push(
+        this.deleteKeys(connection, keys).then((confirmed) => {
+          if (confirmed && this.restoring === connection) this.missed.done({ keys });
+          return confirmed;
+        }),
+      );
     }
-    return Promise.all(requests).then((done) => done.every(Boolean));
+    const confirmed = await Promise.all(batches);
+    return confirmed.every(Boolean) ? step.keys.length : false;
   }
 }

@@ -240,6 +240,32 @@ describe('a server that comes back', () => {
     expect(events.map((e) => e.type)).toEqual(['server-down', 'replayed', 'server-up']);
   });
 
+  it('keeps the batches the server confirmed when the connection fails midway', async () => {
+    const { pool, opened, events, flushMicrotasks } = setup(['127.0.0.1:1', '127.0.0.1:2']);
+    const server = pool.servers[0];
+    breakServer(pool, 0);
+    for (let i = 0; i < 1500; i++) server?.missed.remember(`missed-${i}`);
+    vi.advanceTimersByTime(100);
+    const first = opened.at(-1) as FakeConnection;
+    first.pings[0]?.();
+    expect(first.deletes.map((d) => d.keys.length)).toEqual([1000, 500]);
+    first.deletes[0]?.settle(true);
+    await flushMicrotasks();
+    first.breakWith('closed');
+    await flushMicrotasks();
+    expect(server?.missed.size).toBe(500);
+    vi.advanceTimersByTime(100);
+    const second = opened.at(-1) as FakeConnection;
+    second.pings[0]?.();
+    expect(second.deletes.map((d) => d.keys)).toEqual([
+      Array.from({ length: 500 }, (_, i) => `missed-${1000 + i}`),
+    ]);
+    second.deletes[0]?.settle(true);
+    await flushMicrotasks();
+    expect(server?.reachable).toBe(true);
+    expect(events.at(-2)).toMatchObject({ type: 'replayed', deletes: 500 });
+  });
+
   it('past maxQueuedDeletes, is flushed before it is used again', async () => {
     const { pool, opened, events, keyOf, flushMicrotasks } = setup(['127.0.0.1:1', '127.0.0.1:2'], {
       maxQueuedDeletes: 2,
