@@ -15,6 +15,7 @@ import { memcacheClient, memcached3rdEden, rawMemjs } from './peers';
 import { pinApart } from './pin';
 import { DATABASE_MODEL, measureReadThrough, PAGE_KEYS, PAGE_MISSING } from './read-through';
 import { markdown, type Row, svgChart } from './report';
+import { measureServerLoss } from './server-loss';
 
 const VALUE = 'v'.repeat(100);
 const KEYS = 1000;
@@ -377,6 +378,9 @@ export async function runBenchmarks({ quick, results }: BenchmarkOptions): Promi
       ratio: soft.softP99Ms / soft.hitP99Ms,
       target: 'stays at the hit latency',
     });
+
+    log('losing a server: a cut without and with a gutter, a returned server, missed deletes replayed');
+    rows.push(...(await measureServerLoss()));
 
     const version = (await client.getStatistics())[0]?.[1].version ?? '?';
     const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, memcached ${version} (-t 1, loopback${unpin === undefined ? '' : '; memcached and the client pinned to a core each, but for the stampede'}), ${new Date().toISOString().slice(0, 10)}`;

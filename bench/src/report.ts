@@ -3,9 +3,9 @@ export interface Row {
   group: string;
   subject: string;
   concurrency: number | '';
-  /** ops/s, or ms for one-off timings (`unit` says which). */
+  /** ops/s, or ms for one-off timings (`unit` says which); a factor (×) or a rate of deletes for some. */
   value: number;
-  unit: 'ops/s' | 'ms';
+  unit: 'ops/s' | 'ms' | '×' | 'deletes/s';
   /** Against the group's baseline: >1 is faster for ops/s; for ms rows, the slowdown factor. */
   ratio?: number;
   target?: string;

@@ -6,7 +6,10 @@ import { buildPackages, readCommandLine, resultsFolder } from './cli';
 const usage = `Usage: npm run bench -- [--quick] [--save]
 
 Builds the packages, starts its own memcached (one thread, loopback, a free port) and measures every
-comparison interleaved, against raw memjs and two other memcached clients. About 3 minutes.
+comparison interleaved, against raw memjs and two other memcached clients. About 3 minutes. Its table
+ends with losing a server (four more memcached, three behind relays that refuse connections): factory calls
+and hit ratio during a cut without and with a gutter, how soon a returned server is used again, and the
+replay's deletes/s; on their own: pnpm --filter @lovely-memcached/bench gutter.
 
   --quick   2 rounds per comparison instead of 7, fewer timings of keys() and invalidate: a rough look,
             about a minute; the figures are noisier
