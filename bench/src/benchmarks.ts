@@ -10,6 +10,7 @@ import { MemcachedClient } from '@lovely-memcached/core';
 import { startMemcached, TestMemcachedClient } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { memoryTransport } from '@lovely-memcached/transport-memory';
+import { measureL1 } from './l1';
 import { alternate, compare, type Measured, type Subject, timeOnce } from './measure';
 import { memcacheClient, memcached3rdEden, rawMemjs } from './peers';
 import { pinApart } from './pin';
@@ -317,6 +318,11 @@ export async function runBenchmarks({ quick, results }: BenchmarkOptions): Promi
       { rounds },
     );
     for (const m of testOps) plainRow('TestMemcachedClient (users’ unit tests)', m);
+
+    log(
+      'L1: hits vs a memcached query vs bentocache (L1 + Redis L2), a hot key invalidated 10×/s over the Redis bus',
+    );
+    rows.push(...(await measureL1({ quick, servers: server.servers })));
 
     log(
       'read-through: a cold stampede over 4 processes beside bentocache (Redis L2), p99 during a refresh, a page through getOrSetMany, a soft invalidation under load',
