@@ -157,25 +157,6 @@ describe('the history checker', () => {
       expect(result.servedWithinGrace).toEqual([]);
     });
 
-    it('sets apart, only when asked, a read that a later soft key invalidation re-expiring the entry explains', () => {
-      // Past its 2 s grace of the first soft invalidation; within it of a second one of the same key.
-      const second = invalidation(3 * S, 3 * S + 10, 5, { soft: true });
-      const history = [old, soft, second, read(3 * S + 20, old, 'getOrSet', 2)];
-      expect(checkHistory(history).stale).toHaveLength(1);
-      const tolerated = checkHistory(history, { tolerateReexpiredKeys: true });
-      expect(tolerated.stale).toEqual([]);
-      expect(tolerated.reexpiredKeys).toHaveLength(1);
-      // Not when the first one was a category's (its token remembers when), nor for a query or a call without grace.
-      const category = invalidation(110, 120, 4, { soft: true, kind: 'category' });
-      for (const stale of [
-        [old, category, second, read(3 * S + 20, old, 'getOrSet', 2)],
-        [old, soft, second, read(3 * S + 20, old, 'query')],
-        [old, soft, second, read(3 * S + 20, old, 'getOrSet', 0)],
-      ]) {
-        expect(checkHistory(stale, { tolerateReexpiredKeys: true }).stale).toHaveLength(1);
-      }
-    });
-
     it('a value computed after the soft invalidation began is no concern of it', () => {
       const refreshed = factoryWrite('f2', 3, 111, 130);
       expect(checkHistory([refreshed, soft, read(3 * S, refreshed, 'query')]).stale).toEqual([]);

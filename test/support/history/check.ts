@@ -29,13 +29,6 @@
  * more after I resolved, is held to I as to a hard invalidation; and a value allowed by one soft invalidation
  * is still judged against every other invalidation before the read. Those allowed are counted
  * (`servedWithinGrace`), so a run shows the soft path was taken.
- *
- * A known library defect can be set apart (`tolerateReexpiredKeys`, off by default): a soft invalidation of a
- * key rewrites the entry as stale "since now" even when it already was stale since an earlier one (core
- * entry-format.ts `expiredEntry`), so a later soft key invalidation gives a value whose grace after the earlier
- * one ran out a new grace. Set apart is exactly such a read: a read-through call with grace, past its grace of
- * a soft key invalidation, but within it of a later soft key invalidation of the same key that had started
- * before the read ended (`reexpiredKeys`). Anything else stays stale.
  */
 import type { CachedValue, HistoryEvent, InvalidationEvent, ReadEvent, WriteEvent } from './history';
 
@@ -76,8 +69,6 @@ export interface CheckResult {
    * invalidation allows (see the header), not stale.
    */
   servedWithinGrace: StaleRead[];
-  /** With `tolerateReexpiredKeys`: stale reads that the re-expiry of a softly invalidated key explains. */
-  reexpiredKeys: StaleRead[];
 }
 
 /** Microseconds (the history's clock) per second (`grace`'s unit). */
@@ -100,31 +91,9 @@ export function allowedWithinGrace(read: ReadEvent, invalidation: InvalidationEv
   );
 }
 
-/**
- * The later soft key invalidation whose re-expiry of the entry would explain `read` returning a value from
- * before the soft key invalidation `invalidation`, past the read's grace of it (the defect in the header).
- */
-function reexpiry(
-  read: ReadEvent,
-  invalidation: InvalidationEvent,
-  ofKey: readonly InvalidationEvent[],
-): InvalidationEvent | undefined {
-  const softKey = (i: InvalidationEvent) => i.soft === true && i.kind === 'key';
-  if (!softKey(invalidation) || !readsThrough(read) || (read.grace ?? 0) <= 0) return undefined;
-  return ofKey.find(
-    (later) =>
-      softKey(later) &&
-      later.start > invalidation.start &&
-      later.start < read.end &&
-      allowedWithinGrace(read, later),
-  );
-}
-
 export interface CheckOptions {
   /** Count `concurrentSets` as stale, as API.md's wording reads. @default false */
   strictSets?: boolean;
-  /** Set apart the reads the re-expiry defect explains (see the header) instead of counting them stale. @default false */
-  tolerateReexpiredKeys?: boolean;
 }
 
 export function checkHistory(events: readonly HistoryEvent[], options: CheckOptions = {}): CheckResult {
@@ -147,7 +116,6 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     stale: [],
     concurrentSets: [],
     servedWithinGrace: [],
-    reexpiredKeys: [],
   };
   for (const event of events) {
     if (event.type === 'write') {
@@ -198,7 +166,6 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     let violated: InvalidationEvent | undefined;
     let raced: InvalidationEvent | undefined;
     let withinGrace: InvalidationEvent | undefined;
-    let reexpired: InvalidationEvent | undefined;
     const ofKey = invalidationsByKey.get(read.key) ?? [];
     for (const invalidation of ofKey) {
       if (invalidation.end >= read.start) break;
@@ -207,10 +174,6 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
       if (value.issuedAt >= invalidation.start || value.v >= after) continue;
       if (allowedWithinGrace(read, invalidation)) {
         withinGrace = invalidation;
-        continue;
-      }
-      if (options.tolerateReexpiredKeys === true && reexpiry(read, invalidation, ofKey) !== undefined) {
-        reexpired = invalidation;
         continue;
       }
       const concurrentSet =
@@ -223,8 +186,6 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     if (violated !== undefined) result.stale.push({ read: judgedRead, invalidation: violated, origin });
     else if (raced !== undefined)
       result.concurrentSets.push({ read: judgedRead, invalidation: raced, origin });
-    else if (reexpired !== undefined)
-      result.reexpiredKeys.push({ read: judgedRead, invalidation: reexpired, origin });
     else if (withinGrace !== undefined)
       result.servedWithinGrace.push({ read: judgedRead, invalidation: withinGrace, origin });
   }
@@ -243,11 +204,6 @@ export function summarize(result: CheckResult): string {
     `${result.stale.length} STALE (${percent(result.stale.length, result.valueReads)}% of value reads)`,
     `${result.servedWithinGrace.length} old values served within grace after a soft invalidation`,
     `${result.concurrentSets.length} values of sets concurrent with an invalidation`,
-    ...(result.reexpiredKeys.length > 0
-      ? [
-          `${result.reexpiredKeys.length} set apart as the known re-expiry defect (a later soft key invalidation gave an old value a new grace)`,
-        ]
-      : []),
     ...(result.damaged.length > 0 ? [`${result.damaged.length} DAMAGED`] : []),
   ].join(', ');
 }

@@ -3,7 +3,6 @@
  *
  *   node --conditions=@lovely-memcached/source --import tsx test/support/history/cli.ts \
  *     --transport memjs --ms 20000 [--seed N] [--processes 2] [--clients 3] [--workers 2] [--sanity] [--strict-sets] \
- *     [--tolerate-reexpired-keys] \
  *     [--servers 127.0.0.1:11211] [--show 3] [--origin factory|set]
  *
  * Without `--servers` it starts its own memcached (three behind nutcracker for meta-proxy). Exits 1 when a
@@ -28,7 +27,6 @@ const { values } = parseArgs({
     sanity: { type: 'boolean', default: false },
     'strict-sets': { type: 'boolean', default: false },
     // Sets apart the reads a known core defect explains (check.ts): off, so a soak shows them as stale.
-    'tolerate-reexpired-keys': { type: 'boolean', default: false },
     show: { type: 'string', default: '3' },
     origin: { type: 'string' },
   },
@@ -63,7 +61,6 @@ try {
     workersPerClient: Number(values.workers),
     sanity: values.sanity,
     strictSets: values['strict-sets'],
-    tolerateReexpiredKeys: values['tolerate-reexpired-keys'],
     ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),
   });
   const origin = values.origin === 'set' || values.origin === 'factory' ? values.origin : undefined;

@@ -44,11 +44,6 @@ export interface RunHistoryOptions {
    * literal wording; see check.ts). @default HISTORY_STRICT_SETS=1, else false
    */
   strictSets?: boolean;
-  /**
-   * Set apart the stale reads that the known re-expiry defect of soft key invalidations explains (check.ts)
-   * instead of counting them stale. @default false
-   */
-  tolerateReexpiredKeys?: boolean;
   /** The network transports' deadline, ms. @default 2000 */
   deadlineMs?: number;
   /** More options of the network transports (a gutter, a probe interval). @default {} */
@@ -114,8 +109,7 @@ export async function runHistory(options: RunHistoryOptions): Promise<HistoryRun
           outage: options.outage,
         });
   const strictSets = options.strictSets ?? HISTORY_STRICT_SETS === '1';
-  const tolerateReexpiredKeys = options.tolerateReexpiredKeys ?? false;
-  const result = checkHistory(events, { strictSets, tolerateReexpiredKeys });
+  const result = checkHistory(events, { strictSets });
   const label = `${options.transport}${settings.sanity ? ' (sanity)' : ''}${strictSets ? ' (strict sets)' : ''} seed ${seed}`;
   return {
     transport: options.transport,
