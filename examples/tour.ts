@@ -249,6 +249,43 @@ async function tour(client: (options: Partial<MemcachedClientOptions>) => Memcac
     await cache.getOrSet('page:/users/42', render, readThrough),
   );
 
+  step('Read-through, round 2: many keys at once, factories that decide, soft invalidation');
+  let queries = 0;
+  const usersByIds = async (ids: string[]) => {
+    queries++; // one query to the data source for all the missing keys
+    return ids.map((id) => (id === 'user:404' ? undefined : `${id} (from the database)`));
+  };
+  await cache.set('user:1', 'user:1 (cached)');
+  say(
+    "await cache.getOrSetMany(['user:1', 'user:2', 'user:404'], (missing) => db.usersByIds(missing))  // user:1 from the cache, the two others in one query; user:404 not found: undefined, not cached",
+    await cache.getOrSetMany(['user:1', 'user:2', 'user:404'], (missing) => usersByIds(missing)),
+  );
+  say('queries  // one query for the two missing keys', queries);
+  const token = await cache.getOrSet('token', async (ctx) => {
+    ctx.setOptions({ lifetime: 1 }); // the factory decides the lifetime...
+    ctx.skip(); // ...or that nothing is stored at all
+    return 'secret';
+  });
+  say(
+    "await cache.getOrSet('token', async (ctx) => { ctx.setOptions({ lifetime: 1 }); ctx.skip(); return 'secret' }); then query('token')  // returned, not stored",
+    [token, await cache.query('token')],
+  );
+  let version = 1;
+  const catalog = { lifetime: 600, grace: 60, dependencies: ['catalog'] };
+  const renderCatalog = async () => `catalog v${version}`;
+  await cache.getOrSet('page:/catalog', renderCatalog, catalog);
+  version = 2;
+  await cache.invalidate(undefined, { dependencies: ['catalog'], soft: true });
+  say(
+    "version = 2; await cache.invalidate(undefined, { dependencies: ['catalog'], soft: true }); then query and getOrSet (grace 60)  // query misses; getOrSet answers the old page at once and refreshes it behind",
+    [await cache.query('page:/catalog'), await cache.getOrSet('page:/catalog', renderCatalog, catalog)],
+  );
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  say(
+    "(50 ms later) await cache.getOrSet('page:/catalog', ...)  // the refreshed page",
+    await cache.getOrSet('page:/catalog', renderCatalog, catalog),
+  );
+
   step('Statistics, per server');
   for (const [label, stats] of await cache.getStatistics()) {
     say(label, {
