@@ -10,7 +10,9 @@
 import type { ConnectionOptions } from 'node:tls';
 import {
   CacheError,
+  checkOptionNames,
   checkString,
+  type Duration,
   type LeaseOutcome,
   type Leases,
   parseServerAddress,
@@ -25,9 +27,14 @@ import { openSocket } from './socket';
 export interface AutoDiscoverOptions {
   /** The configuration endpoint, `host:port`. @default the first server the client was given */
   endpoint?: string;
-  /** How often the configuration is polled, in ms. @default 60000 */
-  interval?: number;
+  /** How often the configuration is polled: milliseconds, or a string with a unit (`'1m'`). @default 60000 */
+  interval?: Duration;
 }
+
+const AUTO_DISCOVER_OPTION_NAMES = {
+  endpoint: true,
+  interval: true,
+} as const satisfies Record<keyof AutoDiscoverOptions, true>;
 
 export interface ClusterConfig {
   version: number;
@@ -123,6 +130,7 @@ export function checkAutoDiscover(
       },
     );
   }
+  checkOptionNames('the `autoDiscover` options', value, AUTO_DISCOVER_OPTION_NAMES);
   const { endpoint, interval } = value as AutoDiscoverOptions;
   return {
     endpoint: endpoint === undefined ? undefined : checkString('autoDiscover.endpoint', endpoint),

@@ -4,18 +4,32 @@
  * storm on the database. Everything stored there lives at most `maxLifetime` seconds: the gutter is written by
  * clients that cannot see the real owner of a key, and its copies must not outlive the outage by much.
  */
-import { CacheError, MAX_RELATIVE_EXPTIME, parseServerAddress } from '@lovely-memcached/core';
+import {
+  CacheError,
+  checkOptionNames,
+  type Duration,
+  describeValue,
+  durationIn,
+  MAX_RELATIVE_EXPTIME,
+  parseServerAddress,
+} from '@lovely-memcached/core';
 
 export interface GutterOptions {
   /** The gutter servers (`host:port[:weight]`), none of them one of the transport's own servers. */
   servers: readonly string[];
   /**
-   * How long anything stored in the gutter lives, in seconds: every write's expiry there is capped to it (0,
-   * "never", included), and so are the leases taken there. A whole number from 1 to 2592000 (30 days).
+   * How long anything stored in the gutter lives: seconds, or a string with a unit (`'10s'`, `'1m'`); every
+   * write's expiry there is capped to it (0, "never", included), and so are the leases taken there. A whole
+   * number of seconds from 1 to 2592000 (30 days).
    * @default 10
    */
-  maxLifetime?: number;
+  maxLifetime?: Duration;
 }
+
+const GUTTER_OPTION_NAMES = {
+  servers: true,
+  maxLifetime: true,
+} as const satisfies Record<keyof GutterOptions, true>;
 
 export interface ResolvedGutter {
   servers: readonly string[];
@@ -47,7 +61,9 @@ export function checkGutter(value: unknown): ResolvedGutter | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid('`gutter` must be { servers: ["host:port", …], maxLifetime?: seconds }', value);
   }
-  const { servers, maxLifetime = 10 } = value as GutterOptions;
+  checkOptionNames('the `gutter` options', value, GUTTER_OPTION_NAMES);
+  const { servers, maxLifetime: given = 10 } = value as GutterOptions;
+  const maxLifetime = durationIn('s', given);
   if (!Array.isArray(servers) || servers.length === 0) {
     throw invalid(
       '`gutter.servers` must list at least one server ("host:port"): without one there is no gutter (leave `gutter` out)',
@@ -58,15 +74,10 @@ export function checkGutter(value: unknown): ResolvedGutter | undefined {
     if (typeof server !== 'string') throw invalid('`gutter.servers` must be "host:port" strings', server);
     parseServerAddress(server);
   }
-  if (
-    typeof maxLifetime !== 'number' ||
-    !Number.isInteger(maxLifetime) ||
-    maxLifetime < 1 ||
-    maxLifetime > MAX_RELATIVE_EXPTIME
-  ) {
+  if (!Number.isInteger(maxLifetime) || maxLifetime < 1 || maxLifetime > MAX_RELATIVE_EXPTIME) {
     throw invalid(
-      `\`gutter.maxLifetime\` must be a whole number of seconds from 1 to ${MAX_RELATIVE_EXPTIME}, got ${String(maxLifetime)}`,
-      maxLifetime,
+      `\`gutter.maxLifetime\` must be a whole number of seconds from 1 to ${MAX_RELATIVE_EXPTIME}, or a string with a unit ('10s', '1m'), got ${describeValue(given)}`,
+      given,
     );
   }
   return { servers: [...servers], maxLifetime };

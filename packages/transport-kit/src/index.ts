@@ -22,6 +22,7 @@ export {
 export { checkMilliseconds, MAX_TIMER_DELAY } from './milliseconds';
 export { type FlushReason, type MissedStep, MissedWrites, type MissedWritesEvent } from './missed-writes';
 export {
+  COMMON_OPTION_NAMES,
   type CommonTransportOptions,
   type ResolvedCommonOptions,
   resolveCommonOptions,

@@ -7,6 +7,7 @@ import {
   callSafely,
   checkFunction,
   checkInteger,
+  type Duration,
   publishServerEvent,
   serverChannel,
 } from '@lovely-memcached/core';
@@ -39,19 +40,20 @@ export type TransportEvent =
 /** The options every network transport takes (each transport adds its own). */
 export interface CommonTransportOptions<E = TransportEvent> {
   /**
-   * Deadline of every operation, in milliseconds, from the call to the reply (connecting included). A call that
-   * misses it resolves as a miss / not stored, and its connection is discarded. Above 0 and at most 2^31 - 1
-   * (setTimeout's limit); anything else is refused with `ERR_INVALID_OPTION` when the transport is made.
+   * Deadline of every operation, from the call to the reply (connecting included): milliseconds, or a string
+   * with a unit (`'500ms'`, `'2s'`). A call that misses it resolves as a miss / not stored, and its connection
+   * is discarded. Above 0 and at most 2^31 - 1 ms (setTimeout's limit); anything else is refused with
+   * `ERR_INVALID_OPTION` when the transport is made.
    * @default 500
    */
-  timeout?: number;
+  timeout?: Duration;
   /**
-   * How often a server found down is probed in the background, in milliseconds; while down, calls for its keys
-   * resolve at once. A server that accepts connections again is back in use within about this long. Same range
-   * as `timeout`.
+   * How often a server found down is probed in the background (milliseconds, or a string with a unit); while
+   * down, calls for its keys resolve at once. A server that accepts connections again is back in use within
+   * about this long. Same range as `timeout`.
    * @default 250
    */
-  probeInterval?: number;
+  probeInterval?: Duration;
   /** memcached's item size limit (`-I`) on the servers. @default 1048576 */
   maxItemSize?: number;
   /**
@@ -84,6 +86,20 @@ export interface CommonTransportOptions<E = TransportEvent> {
   maxQueuedDeletes?: number;
 }
 
+/**
+ * Every name `CommonTransportOptions` has (a name missing here fails the typecheck): each transport adds its
+ * own, and refuses a name in neither list with the closest known one (`timout` → `timeout`).
+ */
+export const COMMON_OPTION_NAMES = {
+  timeout: true,
+  probeInterval: true,
+  maxItemSize: true,
+  onEvent: true,
+  autoDiscover: true,
+  gutter: true,
+  maxQueuedDeletes: true,
+} as const satisfies Record<keyof CommonTransportOptions, true>;
+
 export interface ResolvedCommonOptions {
   /** The transport's name in events and warnings, e.g. `memjs`. */
   transport: string;
@@ -111,6 +127,7 @@ export function resolveCommonOptions(
     options.onEvent === undefined
       ? undefined
       : (checkFunction('onEvent', options.onEvent) as (event: TransportEvent) => void);
+  let authWarned = false;
   return {
     transport,
     timeout: checkMilliseconds('timeout', options.timeout ?? 500),
@@ -123,6 +140,14 @@ export function resolveCommonOptions(
     onEvent: (event) => {
       if (event.type === 'auth-failed') {
         publishServerEvent({ type: event.type, server: event.server, username: event.username, transport });
+        // Every read then misses and every write is lost: visible without `onEvent`, as an unreachable server is.
+        if (!authWarned) {
+          authWarned = true;
+          process.emitWarning(
+            `[lovely-memcached] ${transport}Transport: ${event.error.message.replace(/^\[lovely-memcached\] /, '')}; reads of its keys miss and writes store nothing until it accepts the credentials`,
+            { type: 'LovelyMemcachedWarning', code: 'LOVELY_MEMCACHED_AUTH' },
+          );
+        }
       } else if (event.type === 'server-down' || event.type === 'server-up') {
         publishServerEvent({ ...event, transport });
       } else if (event.type === 'gutter' || event.type === 'replayed' || event.type === 'flushed') {

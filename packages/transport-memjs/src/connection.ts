@@ -40,6 +40,8 @@ export interface ConnectionSettings {
   password: string | undefined;
   /** TLS options (`memcached -Z`), or undefined for plain TCP. */
   tls: ConnectionOptions | undefined;
+  /** Told the status of a refused SASL request, before the connection breaks with reason `auth`. */
+  onAuthRefused?: (status: number) => void;
 }
 
 export class Connection implements HealthConnection {
@@ -143,6 +145,7 @@ export class Connection implements HealthConnection {
       onFail: () => {},
       onReply: (response) => {
         if (response.status !== Status.OK) {
+          this.settings.onAuthRefused?.(response.status);
           // Settle everything before reporting, so no caller waits on a connection that cannot serve it.
           // A resolved promise's `then`, not `queueMicrotask`: test runners' fake timers fake the latter.
           Promise.resolve().then(() => this.break('auth'));

@@ -49,6 +49,8 @@ function memjsConnections(
   options: ResolvedMemjsOptions,
   { host, port }: ServerEndpoint,
 ): ConnectionMaker<Connection> {
+  /** Why this server refused SASL last: a wrong password, or no SASL at all (memcached without `-S`). */
+  let refusal: number | undefined;
   const settings = {
     host,
     port,
@@ -56,6 +58,9 @@ function memjsConnections(
     username: options.username,
     password: options.password,
     tls: options.tls,
+    onAuthRefused: (status: number) => {
+      refusal = status;
+    },
   };
   return {
     open: (onBreak) => new Connection(settings, onBreak),
@@ -95,11 +100,18 @@ function memjsConnections(
     authFailedEvent(server) {
       const username = options.username ?? '';
       // Name the user and the server, never the password.
-      const error = new CacheError(
-        'ERR_AUTH',
-        `SASL authentication failed for user ${JSON.stringify(username)} at ${server}: check \`username\` and \`password\` (memcached -S)`,
-        { context: { server, username } },
-      );
+      const error =
+        refusal === Status.UNKNOWN_COMMAND
+          ? new CacheError(
+              'ERR_AUTH',
+              `SASL authentication for user ${JSON.stringify(username)} refused at ${server}: the server does not do SASL (memcached started without -S); drop \`username\` and \`password\`, or start memcached with -S`,
+              { context: { server, username, reason: 'sasl-not-enabled' } },
+            )
+          : new CacheError(
+              'ERR_AUTH',
+              `SASL authentication failed for user ${JSON.stringify(username)} at ${server}: check \`username\` and \`password\` (memcached -S)`,
+              { context: { server, username } },
+            );
       return { type: 'auth-failed', server, username, error };
     },
   };

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
-import { CacheError, checkString } from '@lovely-memcached/core';
+import { CacheError, checkOptionNames, checkOptionsObject, checkString } from '@lovely-memcached/core';
 import {
+  COMMON_OPTION_NAMES,
   type CommonTransportOptions,
   checkTlsOption,
   type ResolvedCommonOptions,
@@ -49,8 +50,25 @@ export interface ResolvedMemjsOptions extends ResolvedCommonOptions {
   tls: ConnectionOptions | undefined;
 }
 
-/** The one place defaults are applied and options checked: a bad option fails here, not on first use. */
+/** Every name `MemjsTransportOptions` has (a name missing here fails the typecheck). */
+const MEMJS_OPTION_NAMES = {
+  ...COMMON_OPTION_NAMES,
+  tls: true,
+  connections: true,
+  username: true,
+  password: true,
+} as const satisfies Record<keyof MemjsTransportOptions, true>;
+
+/**
+ * The one place defaults are applied and options checked: a bad option fails here, not on first use, and a
+ * name it does not know is refused with the closest known one (`timout` → `timeout`).
+ */
 export function resolveMemjsOptions(options: MemjsTransportOptions = {}): ResolvedMemjsOptions {
+  // An array is the server list of `transport: memjsTransport` passed uncalled: the client says what to write.
+  if (!Array.isArray(options)) {
+    checkOptionsObject('the memjsTransport() options', options);
+    checkOptionNames('the memjsTransport() options', options, MEMJS_OPTION_NAMES);
+  }
   const { username, password } = options;
   if ((username === undefined) !== (password === undefined)) {
     throw new CacheError(

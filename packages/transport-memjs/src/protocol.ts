@@ -27,6 +27,10 @@ export const Status = {
   KEY_EXISTS: 0x02,
   VALUE_TOO_LARGE: 0x03,
   NOT_STORED: 0x05,
+  /** SASL refused the credentials. */
+  AUTH_ERROR: 0x20,
+  /** What a memcached started without `-S` answers to a SASL request. */
+  UNKNOWN_COMMAND: 0x81,
 } as const;
 
 export const RESPONSE_MAGIC = 0x81;

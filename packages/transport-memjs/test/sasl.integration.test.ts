@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemcachedClient } from '@lovely-memcached/core';
 import { type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type MemjsTransportEvent, memjsTransport } from '../src';
 
 const USER = 'alice';
@@ -35,6 +35,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** The warnings about refused credentials, captured (they are what these tests provoke). */
+function authWarnings(warn: { mock: { calls: unknown[][] } }): string[] {
+  return warn.mock.calls.map(([message]) => String(message)).filter((message) => message.includes('SASL'));
+}
+
 describe('SASL', () => {
   it('authenticates with the right credentials', async () => {
     const client = new MemcachedClient({
@@ -48,6 +57,7 @@ describe('SASL', () => {
   });
 
   it('wrong credentials: a clear error event, never a hang, never the password', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     const events: MemjsTransportEvent[] = [];
     const client = new MemcachedClient({
       transport: memjsTransport({
@@ -68,7 +78,37 @@ describe('SASL', () => {
     expect(failure.error.message).toContain('SASL authentication failed for user "alice"');
     const everything = JSON.stringify(events, (_, v) => (v instanceof Error ? `${v.message} ${v.stack}` : v));
     expect(everything).not.toContain('wrong-password');
+    // And a process warning, once, whether or not `onEvent` is given (#23.7).
+    expect(await client.query('k')).toBeUndefined();
+    expect(authWarnings(warn)).toEqual([
+      expect.stringContaining('memjsTransport: SASL authentication failed for user "alice"'),
+    ]);
+    expect(authWarnings(warn).join()).not.toContain('wrong-password');
     await client.close();
+  });
+
+  it('credentials against a memcached without SASL: one process warning saying so, without onEvent (#23.7)', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const plain = await startMemcached();
+    try {
+      const client = new MemcachedClient({
+        transport: memjsTransport({ username: USER, password: PASSWORD }),
+        servers: plain.servers,
+      });
+      expect(await client.set('k', 'v')).toBeNull();
+      expect(await client.query('k')).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 400)); // probed again, refused again
+      expect(await client.set('k', 'v')).toBeNull();
+      const said = authWarnings(warn);
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain(`refused at ${plain.servers[0]}`);
+      expect(said[0]).toContain('the server does not do SASL (memcached started without -S)');
+      expect(said[0]).toContain('drop `username` and `password`');
+      expect(said[0]).not.toContain(PASSWORD);
+      await client.close();
+    } finally {
+      await plain.stop();
+    }
   });
 
   it('no credentials against a SASL server: misses, not a hang', async () => {

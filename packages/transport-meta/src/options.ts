@@ -1,6 +1,14 @@
 import type { ConnectionOptions } from 'node:tls';
-import { CacheError, callSafely, checkBoolean, checkString } from '@lovely-memcached/core';
 import {
+  CacheError,
+  callSafely,
+  checkBoolean,
+  checkOptionNames,
+  checkOptionsObject,
+  checkString,
+} from '@lovely-memcached/core';
+import {
+  COMMON_OPTION_NAMES,
   type CommonTransportOptions,
   checkTlsOption,
   type ResolvedCommonOptions,
@@ -62,8 +70,27 @@ export interface ResolvedMetaOptions extends ResolvedCommonOptions {
   onMetaEvent: (event: MetaTransportEvent) => void;
 }
 
-/** The one place defaults are applied and options checked: a bad option fails here, not on first use. */
+/** Every name `MetaTransportOptions` has (a name missing here fails the typecheck). */
+const META_OPTION_NAMES = {
+  ...COMMON_OPTION_NAMES,
+  connections: true,
+  tls: true,
+  proxy: true,
+  serverLeases: true,
+  username: true,
+  password: true,
+} as const satisfies Record<keyof MetaTransportOptions, true>;
+
+/**
+ * The one place defaults are applied and options checked: a bad option fails here, not on first use, and a
+ * name it does not know is refused with the closest known one (`timout` → `timeout`).
+ */
 export function resolveMetaOptions(options: MetaTransportOptions = {}): ResolvedMetaOptions {
+  // An array is the server list of `transport: metaTransport` passed uncalled: the client says what to write.
+  if (!Array.isArray(options)) {
+    checkOptionsObject('the metaTransport() options', options);
+    checkOptionNames('the metaTransport() options', options, META_OPTION_NAMES);
+  }
   const { username, password } = options;
   if ((username === undefined) !== (password === undefined)) {
     throw new CacheError(

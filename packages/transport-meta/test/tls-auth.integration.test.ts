@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemcachedClient } from '@lovely-memcached/core';
 import { type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { captureWarnings } from '../../../test/support/expected-warnings';
 import { type MetaTransportEvent, metaTransport } from '../src';
 
 let dir: string;
@@ -58,17 +59,23 @@ describe('TLS', () => {
   });
 
   it('a certificate the client rejects is a down server with the TLS error, never a hang', async () => {
-    const events: MetaTransportEvent[] = [];
-    const transport = metaTransport({ tls: true, timeout: 500, onEvent: (e) => events.push(e) })(
-      tlsServer.servers,
-    );
-    const started = performance.now();
-    expect(await transport.get('k')).toBeUndefined();
-    expect(await transport.set('k', Buffer.from('v'))).toBe('unavailable');
-    expect(performance.now() - started).toBeLessThan(1000);
-    expect(events[0]).toMatchObject({ type: 'server-down', reason: 'connect' });
-    expect((events[0] as { code?: string }).code).toMatch(/CERT|SELF_SIGNED/);
-    await transport.close();
+    // The server is never reached: the transport says so once, as expected here.
+    const warnings = captureWarnings('LOVELY_MEMCACHED_UNREACHABLE');
+    try {
+      const events: MetaTransportEvent[] = [];
+      const transport = metaTransport({ tls: true, timeout: 500, onEvent: (e) => events.push(e) })(
+        tlsServer.servers,
+      );
+      const started = performance.now();
+      expect(await transport.get('k')).toBeUndefined();
+      expect(await transport.set('k', Buffer.from('v'))).toBe('unavailable');
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(events[0]).toMatchObject({ type: 'server-down', reason: 'connect' });
+      expect((events[0] as { code?: string }).code).toMatch(/CERT|SELF_SIGNED/);
+      await transport.close();
+    } finally {
+      warnings.restore();
+    }
   });
 
   it('plain TCP to a TLS port is a down server, never a hang', async () => {
@@ -95,6 +102,7 @@ describe('ASCII authentication (memcached -Y)', () => {
   });
 
   it('wrong credentials: an auth-failed event naming the user, never the password, never a hang', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     const events: MetaTransportEvent[] = [];
     const transport = metaTransport({
       username: 'alice',
@@ -110,6 +118,12 @@ describe('ASCII authentication (memcached -Y)', () => {
     expect(failed?.type === 'auth-failed' && failed.error.code).toBe('ERR_AUTH');
     expect(JSON.stringify(events)).not.toContain('wrong-password');
     expect(events.find((e) => e.type === 'server-down')).toMatchObject({ reason: 'auth' });
+    // A process warning too, once, as for an unreachable server (#23.7).
+    expect(warn.mock.calls.filter(([message]) => String(message).includes('authentication failed'))).toEqual([
+      [expect.stringContaining('metaTransport: authentication failed for user "alice"'), expect.anything()],
+    ]);
+    expect(JSON.stringify(warn.mock.calls)).not.toContain('wrong-password');
+    warn.mockRestore();
     await transport.close();
   });
 
