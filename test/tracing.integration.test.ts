@@ -4,6 +4,7 @@ import { freePort, startMemcached } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { metaTransport } from '@lovely-memcached/transport-meta';
 import { describe, expect, it } from 'vitest';
+import { expectWarnings } from './support/expected-warnings';
 import { describeTracing } from './tracing.shared';
 
 type Options = { timeout?: number; probeInterval?: number };
@@ -20,6 +21,9 @@ for (const [, label, makeTransport] of transports) {
 }
 
 describe.each(transports)('%s', (name, _label, makeTransport) => {
+  // The server is not there at first: the transport says once that none of its servers ever answered.
+  expectWarnings('LOVELY_MEMCACHED_UNREACHABLE');
+
   it('reports a server going down and coming back on lovely-memcached:server', async () => {
     const events: Array<Record<string, unknown>> = [];
     const listener = (event: unknown) => events.push(event as Record<string, unknown>);

@@ -6,8 +6,12 @@ import { CacheError, InvalidKeyError } from '@lovely-memcached/core';
 import { freePort, type RunningMemcached, startMemcached } from '@lovely-memcached/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { settledConnections } from '../../../test/support/connections';
+import { expectWarnings } from '../../../test/support/expected-warnings';
 import { type MemjsTransportEvent, memjsTransport } from '../src';
 import { startFakeServer } from './support/fake-server';
+
+// Servers that never answered and a throwing onEvent are what this file provokes: their warnings are expected.
+const expected = expectWarnings('LOVELY_MEMCACHED_UNREACHABLE', 'LOVELY_MEMCACHED');
 
 const running: RunningMemcached[] = [];
 afterEach(async () => {
@@ -107,11 +111,8 @@ describe('a bad argument fails only its own call', () => {
 
 describe('user callbacks are isolated', () => {
   it('a throwing onEvent becomes one process warning, never an uncaught exception', async () => {
-    const warnings: Error[] = [];
     const uncaught: unknown[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
     const onUncaught = (error: unknown) => uncaught.push(error);
-    process.on('warning', onWarning);
     process.prependListener('uncaughtException', onUncaught);
     try {
       const port = await freePort();
@@ -129,9 +130,8 @@ describe('user callbacks are isolated', () => {
       await expect(transport.set('k', Buffer.from('v'))).resolves.toBe('stored');
       await transport.close();
       expect(uncaught).toEqual([]);
-      expect(warnings.filter((w) => /onEvent/.test(w.message))).toHaveLength(1);
+      expect(expected.warnings.filter((w) => /onEvent/.test(w.message))).toHaveLength(1);
     } finally {
-      process.off('warning', onWarning);
       process.off('uncaughtException', onUncaught);
     }
   });
@@ -198,28 +198,22 @@ describe('server-down events say why', () => {
 
 describe('a transport whose servers were never reachable says so once', () => {
   it('emits one process warning naming the servers and the socket error', async () => {
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on('warning', onWarning);
-    try {
-      const [a, b] = [await freePort(), await freePort()];
-      const events: MemjsTransportEvent[] = [];
-      const transport = memjsTransport({ timeout: 100, onEvent: (e) => events.push(e) })([
-        `127.0.0.1:${a}`,
-        `127.0.0.1:${b}`,
-      ]);
-      await Promise.all(Array.from({ length: 20 }, (_, i) => transport.get(`key-${i}`)));
-      await Promise.all(Array.from({ length: 20 }, (_, i) => transport.get(`key-${i}`)));
-      await sleep(20);
-      const ours = warnings.filter((w) => /unreachable/.test(w.message));
-      expect(ours).toHaveLength(1);
-      expect(ours[0]?.message).toContain(`127.0.0.1:${a}`);
-      expect(ours[0]?.message).toContain(`127.0.0.1:${b}`);
-      expect(ours[0]?.message).toContain('ECONNREFUSED');
-      expect(events.find((e) => e.type === 'server-down')).toMatchObject({ code: 'ECONNREFUSED' });
-      await transport.close();
-    } finally {
-      process.off('warning', onWarning);
-    }
+    const [a, b] = [await freePort(), await freePort()];
+    const events: MemjsTransportEvent[] = [];
+    const transport = memjsTransport({ timeout: 100, onEvent: (e) => events.push(e) })([
+      `127.0.0.1:${a}`,
+      `127.0.0.1:${b}`,
+    ]);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => transport.get(`key-${i}`)));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => transport.get(`key-${i}`)));
+    await sleep(20);
+    const ours = expected.warnings.filter((w) => /unreachable/.test(w.message));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]?.message).toContain(`127.0.0.1:${a}`);
+    expect(ours[0]?.message).toContain(`127.0.0.1:${b}`);
+    expect(ours[0]?.message).toContain('ECONNREFUSED');
+    expect(ours[0]?.code).toBe('LOVELY_MEMCACHED_UNREACHABLE');
+    expect(events.find((e) => e.type === 'server-down')).toMatchObject({ code: 'ECONNREFUSED' });
+    await transport.close();
   });
 });

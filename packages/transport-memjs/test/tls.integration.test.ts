@@ -16,6 +16,7 @@ import {
   type TestCertificates,
 } from '@lovely-memcached/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureWarnings } from '../../../test/support/expected-warnings';
 import { type MemjsTransportEvent, memjsTransport } from '../src';
 
 let certs: TestCertificates;
@@ -57,12 +58,19 @@ describe('memjsTransport over TLS', () => {
     expect(await client.set('s', 'over tls, authenticated')).not.toBeNull();
     expect(await client.query('s')).toBe('over tls, authenticated');
     await client.close();
-    const wrong = recorded(
-      { tls: { ca: certs.ca }, username: 'alice', password: 'wrong' },
-      saslServer.servers,
-    );
-    expect(await wrong.transport.get('s')).toBeUndefined();
-    expect(wrong.events.map((event) => event.type)).toEqual(['auth-failed', 'server-down']);
-    await wrong.transport.close();
+    // Refused credentials are also a process warning, once: expected here.
+    const warnings = captureWarnings('LOVELY_MEMCACHED_AUTH');
+    try {
+      const wrong = recorded(
+        { tls: { ca: certs.ca }, username: 'alice', password: 'wrong' },
+        saslServer.servers,
+      );
+      expect(await wrong.transport.get('s')).toBeUndefined();
+      expect(wrong.events.map((event) => event.type)).toEqual(['auth-failed', 'server-down']);
+      expect(warnings.warnings.map((w) => w.code)).toEqual(['LOVELY_MEMCACHED_AUTH']);
+      await wrong.transport.close();
+    } finally {
+      warnings.restore();
+    }
   });
 });
