@@ -2,7 +2,7 @@ import { describeValue } from './describe-value';
 import { type Duration, durationHint, durationIn } from './duration';
 import { CacheError } from './errors';
 import type { Namespace } from './key';
-import { checkOptionNames, checkOptionsObject } from './option-names';
+import { callOptionNames, checkCallOptionNames, checkOptionsObject } from './option-names';
 
 export interface GetOrSetOptions {
   /**
@@ -74,7 +74,7 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 export const DEFAULT_EARLY_REFRESH = 1;
 
 /** Every name `GetOrSetOptions` has (a name missing here fails the typecheck). */
-export const GET_OR_SET_OPTION_NAMES = {
+export const GET_OR_SET_OPTION_NAMES = callOptionNames({
   lifetime: true,
   grace: true,
   dependencies: true,
@@ -86,7 +86,7 @@ export const GET_OR_SET_OPTION_NAMES = {
   earlyRefresh: true,
   graceBackoff: true,
   jitter: true,
-} as const satisfies Record<keyof GetOrSetOptions, true>;
+} as const satisfies Record<keyof GetOrSetOptions, true>);
 
 /** Validates `getOrSet` options before anything runs; `lifetime + grace` is what memcached keeps. */
 export function resolveReadThroughSettings(
@@ -95,7 +95,7 @@ export function resolveReadThroughSettings(
   defaultJitter = 0,
 ): ReadThroughSettings & { storeSeconds: number } {
   checkOptionsObject('the options of getOrSet()', options);
-  checkOptionNames('the options of getOrSet()', options, GET_OR_SET_OPTION_NAMES);
+  checkCallOptionNames('the options of getOrSet()', options, GET_OR_SET_OPTION_NAMES);
   const lifetime = seconds('lifetime', options.lifetime ?? defaultLifetime);
   const grace = seconds('grace', options.grace ?? 0);
   return {

@@ -40,6 +40,26 @@ const ALIASES: Readonly<Record<string, { names: readonly string[]; note?: string
 };
 
 /**
+ * The names some call takes. One options object is often shared by several calls (`set` and `query`, `set` and
+ * `invalidate`), which TypeScript allows for a variable: a name another call takes is let through where it does
+ * not apply, as before; a name no call takes (`ttl`, `timout`) is refused.
+ */
+const CALL_OPTION_NAMES = new Set<string>();
+
+/** A call's option names, registered as names some call takes (see `checkCallOptionNames`). */
+export function callOptionNames<N extends OptionNames>(names: N): N {
+  for (const name of Object.keys(names)) CALL_OPTION_NAMES.add(name);
+  return names;
+}
+
+/** As `checkOptionNames`, for a call's options: a name another call takes passes (a shared options object). */
+export function checkCallOptionNames(what: string, options: object, known: OptionNames): void {
+  for (const name in options) {
+    if (known[name] !== true && !CALL_OPTION_NAMES.has(name)) throw unknownOption(what, name, known);
+  }
+}
+
+/**
  * Refuses a name of `options` that is not in `known`, as `ERR_INVALID_OPTION`. Walks the object's own names
  * without building a list of them: call options are checked on every call that passes some.
  */

@@ -7,7 +7,13 @@ import type { Namespace } from './key';
 import { toExptime } from './lifetime';
 import { type L1Options, type ResolvedL1Options, resolveL1Options } from './near-cache/l1-options';
 import { checkBoolean, checkFunction } from './option-checks';
-import { checkOptionNames, checkOptionsObject, type OptionNames } from './option-names';
+import {
+  callOptionNames,
+  checkCallOptionNames,
+  checkOptionNames,
+  checkOptionsObject,
+  type OptionNames,
+} from './option-names';
 import type { TransportFactory } from './transport';
 
 export interface MemcachedClientOptions {
@@ -197,37 +203,38 @@ export interface DependentsOptions {
 }
 
 /** The names of each call's options (a name missing here fails the typecheck). */
-export const SET_OPTION_NAMES = {
+export const SET_OPTION_NAMES = callOptionNames({
   lifetime: true,
   ns: true,
   raw: true,
   dependencies: true,
   jitter: true,
-} as const satisfies Record<keyof SetOptions, true>;
-export const QUERY_OPTION_NAMES = {
+} as const satisfies Record<keyof SetOptions, true>);
+export const QUERY_OPTION_NAMES = callOptionNames({
   ns: true,
   raw: true,
   default: true,
   l1: true,
-} as const satisfies Record<keyof QueryOptions, true>;
-export const INVALIDATE_OPTION_NAMES = {
+} as const satisfies Record<keyof QueryOptions, true>);
+export const INVALIDATE_OPTION_NAMES = callOptionNames({
   ns: true,
   raw: true,
   dependencies: true,
   soft: true,
-} as const satisfies Record<keyof InvalidateOptions, true>;
-export const INVALIDATE_NAMESPACE_OPTION_NAMES = {
+} as const satisfies Record<keyof InvalidateOptions, true>);
+export const INVALIDATE_NAMESPACE_OPTION_NAMES = callOptionNames({
   soft: true,
-} as const satisfies Record<keyof InvalidateNamespaceOptions, true>;
-export const DEPENDENTS_OPTION_NAMES = {
+} as const satisfies Record<keyof InvalidateNamespaceOptions, true>);
+export const DEPENDENTS_OPTION_NAMES = callOptionNames({
   ns: true,
-} as const satisfies Record<keyof DependentsOptions, true>;
+} as const satisfies Record<keyof DependentsOptions, true>);
 
 /**
- * A call's options object, checked: an object, with names the call knows. A few property reads, no
- * allocation; a call without options never gets here.
+ * A call's options object, checked: an object, and no name that no call takes (one options object may serve
+ * several calls: `lifetime` passes `query`, `ttl` passes nothing). A few property reads, no allocation; a call
+ * without options never gets here.
  */
 export function checkCallOptions(call: string, options: unknown, known: OptionNames): void {
   checkOptionsObject(`the options of ${call}()`, options);
-  checkOptionNames(`the options of ${call}()`, options as object, known);
+  checkCallOptionNames(`the options of ${call}()`, options as object, known);
 }

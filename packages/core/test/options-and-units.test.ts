@@ -86,6 +86,17 @@ describe('unknown option names are refused, with the closest known name (item 5)
     await client.close();
   });
 
+  it('one options object shared by several calls passes each: a name some call takes is no typo', async () => {
+    const client = new MemcachedClient({ transport });
+    const shared = { ns: 'pages', lifetime: '5m', dependencies: ['user:1'], default: 'none' } as const;
+    await client.set('k', 1, shared as never);
+    expect(await client.query('k', shared)).toBe(1);
+    expect(await client.getOrSet('k', () => 2, shared as never)).toBe(1);
+    await client.invalidate('k', shared as never);
+    expect(await client.query('k', shared)).toBe('none');
+    await client.close();
+  });
+
   it('a lifetime borrowed from a peer is pointed at ours, with its unit', async () => {
     const client = new MemcachedClient({ transport });
     const error = await rejection(client.set('k', 1, { ttl: 60_000 } as never));
