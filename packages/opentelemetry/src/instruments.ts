@@ -1,9 +1,14 @@
+import type { L1TraceInfo } from '@lovely-memcached/core';
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import {
+  ATTR_RESULT,
   METRIC_DB_CLIENT_OPERATION_DURATION,
   METRIC_LOVELY_MEMCACHED_CACHE_READS,
   METRIC_LOVELY_MEMCACHED_COMMAND_DURATION,
   METRIC_LOVELY_MEMCACHED_FACTORY_CALLS,
+  METRIC_LOVELY_MEMCACHED_L1_BYTES,
+  METRIC_LOVELY_MEMCACHED_L1_EVICTIONS,
+  METRIC_LOVELY_MEMCACHED_L1_READS,
   METRIC_LOVELY_MEMCACHED_LEASE_WAITS,
   METRIC_LOVELY_MEMCACHED_REPLAYED_DELETES,
   METRIC_LOVELY_MEMCACHED_SERVER_EVENTS,
@@ -27,6 +32,12 @@ export interface Instruments {
   leaseWaits: Counter;
   serverEvents: Counter;
   replayedDeletes: Counter;
+  l1: L1Tally;
+}
+
+/** L1 as the traced reads of clients with the `l1` option report it. */
+export interface L1Tally {
+  record(info: L1TraceInfo): void;
 }
 
 /**
@@ -50,6 +61,7 @@ export function createInstruments(meter: Meter): Instruments {
       advice: { explicitBucketBoundaries: DURATION_BUCKETS },
     }),
     reads: readTally(meter),
+    l1: l1Tally(meter),
     factoryCalls: meter.createCounter(METRIC_LOVELY_MEMCACHED_FACTORY_CALLS, {
       description: 'getOrSet factory runs (cold fills and refreshes).',
       unit: '{call}',
@@ -81,4 +93,51 @@ function readTally(meter: Meter): ReadTally {
       for (const [attributes, count] of counts) observe.observe(count, attributes);
     });
   return { add: (attributes) => counts.set(attributes, (counts.get(attributes) ?? 0) + 1) };
+}
+
+const L1_HIT: Attributes = Object.freeze({ [ATTR_RESULT]: 'hit' });
+const L1_MISS: Attributes = Object.freeze({ [ATTR_RESULT]: 'miss' });
+
+function l1Tally(meter: Meter): L1Tally {
+  let hits = 0;
+  let misses = 0;
+  let seen = false;
+  let bytes = 0;
+  let evictions = 0;
+  meter
+    .createObservableCounter(METRIC_LOVELY_MEMCACHED_L1_READS, {
+      description: 'Reads of clients with L1, by result: hit (answered from L1, no round trip) or miss.',
+      unit: '{read}',
+    })
+    .addCallback((observe) => {
+      if (!seen) return;
+      observe.observe(hits, L1_HIT);
+      observe.observe(misses, L1_MISS);
+    });
+  meter
+    .createObservableGauge(METRIC_LOVELY_MEMCACHED_L1_BYTES, {
+      description:
+        'Bytes held by L1 (values and a fixed overhead per copy), as the last traced read saw them.',
+      unit: 'By',
+    })
+    .addCallback((observe) => {
+      if (seen) observe.observe(bytes);
+    });
+  meter
+    .createObservableCounter(METRIC_LOVELY_MEMCACHED_L1_EVICTIONS, {
+      description: 'L1 copies evicted to stay under maxBytes, as the last traced read saw it.',
+      unit: '{copy}',
+    })
+    .addCallback((observe) => {
+      if (seen) observe.observe(evictions);
+    });
+  return {
+    record(info) {
+      seen = true;
+      if (info.hit) hits++;
+      else misses++;
+      bytes = info.bytes;
+      evictions = Math.max(evictions, info.evictions);
+    },
+  };
 }

@@ -11,6 +11,7 @@ import {
   ATTR_ERROR_TYPE,
   ATTR_LOVELY_MEMCACHED_HIT,
   ATTR_LOVELY_MEMCACHED_KEY,
+  ATTR_LOVELY_MEMCACHED_L1_HIT,
   ATTR_LOVELY_MEMCACHED_STALE,
   ATTR_RESULT,
   DB_SYSTEM_NAME_VALUE_MEMCACHED,
@@ -118,6 +119,7 @@ export function traceOperations(telemetry: Telemetry, nest: boolean): () => void
     const seconds = (performance.now() - state.startedAt) / 1000;
     if (context.hit !== undefined) span.setAttribute(ATTR_LOVELY_MEMCACHED_HIT, context.hit);
     if (context.stale !== undefined) span.setAttribute(ATTR_LOVELY_MEMCACHED_STALE, context.stale);
+    if (context.l1 !== undefined) span.setAttribute(ATTR_LOVELY_MEMCACHED_L1_HIT, context.l1.hit);
     const instruments = telemetry.instruments();
     if (failed) {
       const type = errorType(error);
@@ -134,6 +136,7 @@ export function traceOperations(telemetry: Telemetry, nest: boolean): () => void
       if (result !== undefined) {
         instruments.reads.add(readAttributesOf(context.operation, result));
       }
+      if (context.l1 !== undefined) instruments.l1.record(context.l1);
     }
     span.end();
   };

@@ -19,6 +19,8 @@ export const ATTR_LOVELY_MEMCACHED_KEY = 'lovely_memcached.key';
 export const ATTR_LOVELY_MEMCACHED_HIT = 'lovely_memcached.hit';
 /** `getOrSet`: whether a stale value (past its lifetime, within grace) was served. */
 export const ATTR_LOVELY_MEMCACHED_STALE = 'lovely_memcached.stale';
+/** Reads of a client with L1: whether L1 answered them (no round trip). */
+export const ATTR_LOVELY_MEMCACHED_L1_HIT = 'lovely_memcached.l1.hit';
 /** On `lovely_memcached.cache.reads`: `hit`, `miss` or `stale`. */
 export const ATTR_RESULT = 'result';
 /**
@@ -46,3 +48,9 @@ export const METRIC_LOVELY_MEMCACHED_LEASE_WAITS = 'lovely_memcached.lease.waits
 export const METRIC_LOVELY_MEMCACHED_SERVER_EVENTS = 'lovely_memcached.server.events';
 /** Counter of deletes a server missed while unreachable, applied when it was back (before it was used). */
 export const METRIC_LOVELY_MEMCACHED_REPLAYED_DELETES = 'lovely_memcached.server.replayed_deletes';
+/** Counter of reads of clients with L1 by `result`: `hit` (answered from L1) or `miss` (went to memcached). */
+export const METRIC_LOVELY_MEMCACHED_L1_READS = 'lovely_memcached.l1.reads';
+/** Gauge (By) of the bytes L1 holds, as the last traced read saw them. */
+export const METRIC_LOVELY_MEMCACHED_L1_BYTES = 'lovely_memcached.l1.bytes';
+/** Counter of L1 copies evicted to stay under `maxBytes`, as the last traced read saw it. */
+export const METRIC_LOVELY_MEMCACHED_L1_EVICTIONS = 'lovely_memcached.l1.evictions';
