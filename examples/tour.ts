@@ -15,6 +15,7 @@ import { inspect } from 'node:util';
 import {
   type InvalidKeyError,
   type KeyTrackingDisabledError,
+  type L1Bus,
   MemcachedClient,
   type MemcachedClientOptions,
   type TransportFactory,
@@ -318,6 +319,43 @@ async function tour(client: (options: Partial<MemcachedClientOptions>) => Memcac
   say(real ? 'cache.servers = the configured servers again' : `memory.up('${address}')`);
   say("await cache.set('after', 'back')", await cache.set('after', 'back'));
   say("await cache.query('after')", await cache.query('after'));
+
+  step('L1: a near cache in each process, coherent through a bus');
+  // Two "processes" sharing the servers, and a bus between them: in production redisBus({ url }) from
+  // @lovely-memcached/bus-redis; here the L1Bus interface itself (publish bytes, subscribe, close), in memory.
+  const listeners = new Set<(message: Uint8Array) => void>();
+  const wire = (): L1Bus => ({
+    publish: (message) => {
+      for (const listener of listeners) listener(message);
+    },
+    subscribe: (listener) => {
+      listeners.add(listener);
+    },
+    close: () => listeners.clear(),
+  });
+  const l1 = { maxBytes: '64mb', maxStale: '250ms' } as const;
+  const web1 = client({ defaultNS: `${ns}l1`, l1: { ...l1, bus: wire() } });
+  const web2 = client({ defaultNS: `${ns}l1`, l1: { ...l1, bus: wire() } });
+  say(
+    "const web1 = new MemcachedClient({ transport, servers, l1: { maxBytes: '64mb', maxStale: '250ms', bus: redisBus({ url }) } })  // web2 alike, in another process",
+  );
+  await web1.set('menu', ['home', 'about'], { dependencies: ['menus'] });
+  say(
+    "await web1.set('menu', ['home', 'about'], { dependencies: ['menus'] }); await web2.query('menu')  // read from memcached, kept in web2's L1",
+    await web2.query('menu'),
+  );
+  await web2.query('menu');
+  say(
+    "await web2.query('menu'); web2.l1Stats()  // the second read: no round trip",
+    (({ hits, misses, entries }) => ({ hits, misses, entries }))(
+      web2.l1Stats() ?? { hits: 0, misses: 0, entries: 0 },
+    ),
+  );
+  await web1.invalidate(undefined, { dependencies: ['menus'] });
+  say(
+    "await web1.invalidate(undefined, { dependencies: ['menus'] }); [await web1.query('menu'), await web2.query('menu')]  // web1 at once, web2 through the bus (always within maxStale)",
+    [await web1.query('menu'), await web2.query('menu')],
+  );
 
   step('Events: invalidate in named clients through a bus');
   const bus = new InvalidationBus();

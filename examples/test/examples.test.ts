@@ -63,11 +63,14 @@ describe('the tour', () => {
       'Dependencies',
       'Statistics',
       'server going away',
+      'L1: a near cache',
       'Events',
     ]) {
       expect(output).toContain(heading);
     }
     expect(output).toContain("→ 'cached value'");
+    expect(output).toContain('→ { hits: 1, misses: 1, entries: 1 }');
+    expect(output).toMatch(/web2 through the bus[^\n]*\n {4}→ \[ undefined, undefined \]/);
     expect(output).toContain('trackKeys not enabled');
     expect(output).toContain('→ [ undefined, undefined ]');
     // Each caption shows what its result line prints (issue 23.12).
