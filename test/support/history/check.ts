@@ -94,6 +94,11 @@ export function allowedWithinGrace(read: ReadEvent, invalidation: InvalidationEv
 export interface CheckOptions {
   /** Count `concurrentSets` as stale, as API.md's wording reads. @default false */
   strictSets?: boolean;
+  /**
+   * L1 (issue 24): how long (µs) a read by a client other than the invalidating one may still return what the
+   * invalidation removed — the clients' `maxStale`. The invalidating client gets no allowance. @default 0
+   */
+  l1StaleUs?: number;
 }
 
 export function checkHistory(events: readonly HistoryEvent[], options: CheckOptions = {}): CheckResult {
@@ -136,6 +141,7 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     }
   }
   for (const list of invalidationsByKey.values()) list.sort((a, b) => a.end - b.end);
+  const l1StaleUs = options.l1StaleUs ?? 0;
 
   for (const read of events) {
     if (read.type !== 'read') continue;
@@ -169,6 +175,14 @@ export function checkHistory(events: readonly HistoryEvent[], options: CheckOpti
     const ofKey = invalidationsByKey.get(read.key) ?? [];
     for (const invalidation of ofKey) {
       if (invalidation.end >= read.start) break;
+      // Another client's L1 may serve its copy until maxStale after the invalidation resolved.
+      if (
+        l1StaleUs > 0 &&
+        invalidation.client !== read.client &&
+        invalidation.end + l1StaleUs >= read.start
+      ) {
+        continue;
+      }
       judged = true;
       const after = invalidation.covered[read.key] as number;
       if (value.issuedAt >= invalidation.start || value.v >= after) continue;

@@ -16,6 +16,7 @@ import { Oracle } from './oracle';
 import { deriveSeed, newSeed, seededRandom } from './random';
 import {
   DEFAULT_DEADLINE_MS,
+  type HistoryL1Options,
   type HistoryTransport,
   type HistoryTransportOptions,
   makeClients,
@@ -48,6 +49,11 @@ export interface RunHistoryOptions {
   deadlineMs?: number;
   /** More options of the network transports (a gutter, a probe interval). @default {} */
   transportOptions?: HistoryTransportOptions;
+  /**
+   * L1 on every client (issue 24; network transports): reads by a client other than the invalidating one may lag an invalidation by
+   * `maxStaleMs` (plus 2 ms for the library's millisecond clock); the invalidating client by nothing.
+   */
+  l1?: HistoryL1Options;
   /**
    * A server lost mid-run (network transports): `cut` `atMs` after the workers start, `restore` `forMs` later,
    * both run here while the workers go on (e.g. a relay in front of one server refusing, then restored).
@@ -107,9 +113,13 @@ export async function runHistory(options: RunHistoryOptions): Promise<HistoryRun
           servers: options.servers,
           transportOptions: options.transportOptions,
           outage: options.outage,
+          l1: options.l1,
         });
   const strictSets = options.strictSets ?? HISTORY_STRICT_SETS === '1';
-  const result = checkHistory(events, { strictSets });
+  const result = checkHistory(events, {
+    strictSets,
+    ...(options.l1 === undefined ? {} : { l1StaleUs: (options.l1.maxStaleMs + 2) * 1000 }),
+  });
   const label = `${options.transport}${settings.sanity ? ' (sanity)' : ''}${strictSets ? ' (strict sets)' : ''} seed ${seed}`;
   return {
     transport: options.transport,
@@ -189,6 +199,7 @@ async function inChildren(
     servers: readonly string[] | undefined;
     transportOptions: HistoryTransportOptions | undefined;
     outage: RunHistoryOptions['outage'];
+    l1?: HistoryL1Options | undefined;
   },
 ): Promise<HistoryEvent[]> {
   const { servers } = settings;
@@ -210,6 +221,7 @@ async function inChildren(
       sanity: settings.sanity,
       deadlineMs: settings.deadlineMs,
       transportOptions: settings.transportOptions,
+      ...(settings.l1 === undefined ? {} : { l1: settings.l1 }),
     };
     // As test/get-or-set-processes.integration.test.ts runs its children: TypeScript through tsx, and the
     // workspace packages read from source through the custom export condition.

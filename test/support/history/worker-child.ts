@@ -9,6 +9,7 @@ import { type ParentMessage, remoteOracle, send } from './ipc';
 import { makeKeyspace } from './keyspace';
 import { deriveSeed, seededRandom } from './random';
 import {
+  type HistoryL1Options,
   type HistoryTransportOptions,
   makeClients,
   type NetworkTransport,
@@ -27,6 +28,7 @@ export interface ChildSettings {
   sanity: boolean;
   deadlineMs: number;
   transportOptions?: HistoryTransportOptions;
+  l1?: HistoryL1Options;
 }
 
 const { HISTORY_CHILD = 'null' } = process.env;
@@ -38,6 +40,7 @@ try {
     () => networkTransport(settings.transport, settings.deadlineMs, settings.transportOptions),
     settings.servers,
     settings.clients,
+    settings.l1,
   );
   const oracle = remoteOracle();
   const started = new Promise<{ atUs: number; untilUs: number }>((resolve) => {
