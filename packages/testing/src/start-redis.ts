@@ -75,7 +75,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Runni
     if (exited) throw exited;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`redis-server did not accept connections on 127.0.0.1:${port} in time: ${stderr.trim()}`);
+      throw new Error(
+        `redis-server did not accept connections on 127.0.0.1:${port} in time: ${stderr.trim()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
