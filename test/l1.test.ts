@@ -133,6 +133,23 @@ describe('L1 hits', () => {
     expect(calls).toBe(1);
   });
 
+  it('answers getOrSetMany keys from L1, and calls the factory with only the others', async () => {
+    const { a, reads } = pair(false);
+    await a.set('m1', 'one');
+    await a.set('m2', 'two');
+    await a.getOrSet('m1', async () => 'unused');
+    await a.getOrSet('m2', async () => 'unused');
+    const before = reads();
+    const asked: string[][] = [];
+    const values = await a.getOrSetMany(['m1', 'm3', 'm2'], async (missing) => {
+      asked.push([...missing]);
+      return missing.map((key) => `computed ${key}`);
+    });
+    expect(values).toEqual(['one', 'computed m3', 'two']);
+    expect(asked).toEqual([['m3']]);
+    expect(reads()).toBeGreaterThan(before); // m3 went to memcached
+  });
+
   it('serves a read-through entry past its lifetime from L1 never: getOrSet refreshes it', async () => {
     const { a, time } = pair(false, 60_000);
     let calls = 0;
