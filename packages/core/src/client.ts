@@ -21,6 +21,7 @@ import { addLeases } from './lease';
 import { toExptime } from './lifetime';
 import { readLiveEntry } from './live-entry';
 import { type L1Stats, NearCache } from './near-cache/near-cache';
+import { nearGetOrSet, nearQuery } from './near-cache/near-reads';
 import { checkBoolean } from './option-checks';
 import {
   checkCallOptions,
@@ -229,47 +230,14 @@ export class MemcachedClient {
       decided,
     );
     if (this.l1 !== undefined) {
-      const near = () => this.nearReadThrough(resolved, raw, call, context);
+      const { reads, dependencies } = connection;
+      const { memcachedKey, namespaceTokenKey } = resolved;
+      const read = { l1: this.l1, reads, dependencies, memcachedKey, namespaceTokenKey, raw, context };
+      const near = () => nearGetOrSet(read, () => call.run(), this.options.now);
       return context === undefined ? near() : withoutResult(channel, context, near);
     }
     if (context === undefined) return call.run();
     return withoutResult(channel, context, () => call.run());
-  }
-
-  /** `getOrSet` with L1: a young enough, fresh copy; else one shared read; else the read-through call. */
-  private nearReadThrough<T>(
-    resolved: ResolvedKey,
-    raw: boolean,
-    call: GetOrSetCall<T>,
-    context: OperationContext | undefined,
-  ): Promise<T> {
-    const l1 = this.l1 as NearCache;
-    const { memcachedKey, namespaceTokenKey } = resolved;
-    const copy = l1.fresh(memcachedKey, raw);
-    if (copy !== undefined) {
-      l1.hits++;
-      if (context !== undefined) {
-        context.hit = true;
-        context.stale = false;
-        context.l1 = l1.traceInfo(true);
-      }
-      return Promise.resolve(copy.value as T);
-    }
-    l1.misses++;
-    if (context !== undefined) context.l1 = l1.traceInfo(false);
-    const { reads, dependencies } = this.connection;
-    return l1
-      .read(memcachedKey, raw, (seen) =>
-        readLiveEntry(reads, dependencies, memcachedKey, raw, namespaceTokenKey, undefined, seen),
-      )
-      .then((entry) => {
-        if (entry === undefined || !isFresh(entry.freshness, this.options.now())) return call.run();
-        if (context !== undefined) {
-          context.hit = true;
-          context.stale = false;
-        }
-        return entry.value as T;
-      });
   }
 
   /**
@@ -322,9 +290,12 @@ export class MemcachedClient {
     options: QueryOptions<T>,
     context?: OperationContext,
   ): Promise<T | undefined> {
-    if (this.l1 !== undefined && options.l1 !== false)
-      return this.nearLookup(memcachedKey, namespaceTokenKey, options, context);
     const { reads, dependencies } = this.connection;
+    if (this.l1 !== undefined && options.l1 !== false) {
+      const raw = options.raw === true;
+      const read = { l1: this.l1, reads, dependencies, memcachedKey, namespaceTokenKey, raw, context };
+      return nearQuery(read, options.default, this.options.now);
+    }
     return readLiveEntry(reads, dependencies, memcachedKey, options.raw === true, namespaceTokenKey).then(
       (entry) => {
         // A read-through entry past its lifetime is only for `getOrSet` to serve within grace: a miss here.
@@ -336,40 +307,6 @@ export class MemcachedClient {
         return hit ? (entry.value as T) : options.default;
       },
     );
-  }
-
-  /** `query` with L1: a young enough copy, else one read shared by every concurrent caller (kept in L1). */
-  private nearLookup<T>(
-    memcachedKey: string,
-    namespaceTokenKey: string | undefined,
-    options: QueryOptions<T>,
-    context: OperationContext | undefined,
-  ): Promise<T | undefined> {
-    const l1 = this.l1 as NearCache;
-    const raw = options.raw === true;
-    const copy = l1.fresh(memcachedKey, raw);
-    if (copy !== undefined) {
-      l1.hits++;
-      if (context !== undefined) {
-        context.hit = true;
-        context.l1 = l1.traceInfo(true);
-      }
-      return Promise.resolve(copy.value as T);
-    }
-    l1.misses++;
-    if (context !== undefined) context.l1 = l1.traceInfo(false);
-    const { reads, dependencies } = this.connection;
-    return l1
-      .read(memcachedKey, raw, (seen) =>
-        readLiveEntry(reads, dependencies, memcachedKey, raw, namespaceTokenKey, undefined, seen),
-      )
-      .then((entry) => {
-        const hit =
-          entry !== undefined &&
-          (entry.freshness === undefined || isFresh(entry.freshness, this.options.now()));
-        if (context !== undefined) context.hit = hit;
-        return hit ? (entry.value as T) : options.default;
-      });
   }
 
   /** L1's counters (hits, misses, bytes, evictions, bus messages), or undefined without the `l1` option. */
