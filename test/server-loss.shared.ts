@@ -220,18 +220,24 @@ export function describeServerLoss(name: string, setup: LossSetup): void {
           gutter: gutter(),
           onEvent: (event) => events.push({ ...event, at: performance.now() }),
         });
-        const read = (key: string) =>
-          cache.getOrSet(
+        // A second client, as another process would be: a lease taken in the gutter holds it back too.
+        const other = client({ gutter: gutter() });
+        const read = (key: string, reader = cache) =>
+          reader.getOrSet(
             key,
             async () => {
               calls.set(key, (calls.get(key) ?? 0) + 1);
+              await sleep(20);
               return { v: database.get(key) as number };
             },
             { lifetime: 60, ...(dependents.has(key) && { dependencies: [dependency] }) },
           );
         let old = 0;
         const round = async () => {
-          const values = await Promise.all(keys.map(read));
+          const [values] = await Promise.all([
+            Promise.all(keys.map((key) => read(key))),
+            Promise.all(keys.map((key) => read(key, other))),
+          ]);
           values.forEach((value, i) => {
             if (value.v < (oldest.get(keys[i] as string) as number)) old++;
           });

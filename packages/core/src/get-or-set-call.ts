@@ -110,7 +110,11 @@ export class GetOrSetCall<T> implements ReadThroughCall<T>, OutcomeReader<T> {
       store: {
         read: () => readForGetOrSet(connection, resolved, raw, settings, new OutcomeRecord()),
         prepare: (placeCas) => this.prepare(placeCas),
-        reachable: () => connection.transport.reachable?.(resolved.memcachedKey) ?? true,
+        reachable: () => {
+          const { transport } = connection;
+          const key = resolved.memcachedKey;
+          return transport.servable?.(key) ?? transport.reachable?.(key) ?? true;
+        },
         dependOn: (dependencies) => this.dependOn(dependencies),
         backOff: (seconds) => backOff(connection.transport, resolved.memcachedKey, seconds),
       },

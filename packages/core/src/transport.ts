@@ -187,6 +187,12 @@ export interface Transport {
    * never waits on it).
    */
   reachable?(key: string): boolean;
+  /**
+   * Optional: whether a request for `key` can be answered at all: its server, or while that is down a gutter
+   * pool standing in for it. Read-through waits for another caller's value only where it can (a lease taken in
+   * the gutter is waited for like any other); without it, `reachable` says.
+   */
+  servable?(key: string): boolean;
 }
 
 /** How a client gets a transport: `memjsTransport(options)` and `memoryTransport(options)` return one. */

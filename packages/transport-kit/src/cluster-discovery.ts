@@ -227,6 +227,7 @@ export function discoveringTransport(
     flush: () => current.flush(),
     stats: (): Promise<ServerStats[]> => current.stats(),
     reachable: (key) => current.reachable?.(key) ?? true,
+    servable: (key) => current.servable?.(key) ?? current.reachable?.(key) ?? true,
     async close() {
       closed = true;
       if (timer !== undefined) clearTimeout(timer);

@@ -94,6 +94,12 @@ export class ServerPool<C extends HealthConnection> {
     return !this.closed && this.route(key).reachable;
   }
 
+  /** Whether a request for `key` can be answered: by its server, or while that is down by its gutter server. */
+  servable(key: string): boolean {
+    if (this.closed) return false;
+    return this.route(key).reachable || (this.gutterFor?.(key).reachable ?? false);
+  }
+
   /** Keys grouped by the server that owns them, in first-seen order. */
   byServer(keys: Iterable<string>): Map<ServerHealth<C>, string[]> {
     return this.group(keys, (key) => this.route(key));

@@ -349,6 +349,9 @@ export function memjsTransport(options: MemjsTransportOptions = {}): TransportFa
         reachable(key) {
           return pool.reachable(key);
         },
+        servable(key) {
+          return pool.servable(key);
+        },
 
         async close() {
           pool.close();

@@ -289,6 +289,9 @@ export function metaTransport(options: MetaTransportOptions = {}): TransportFact
         reachable(key) {
           return pool.reachable(key);
         },
+        servable(key) {
+          return pool.servable(key);
+        },
 
         async close() {
           pool.close();
