@@ -68,7 +68,13 @@ export interface ReadThroughContext {
 export type ServerEvent =
   | { type: 'server-down'; server: string; reason: string; code?: string; transport: string }
   | { type: 'server-up'; server: string; transport: string }
-  | { type: 'auth-failed'; server: string; username: string; transport: string };
+  | { type: 'auth-failed'; server: string; username: string; transport: string }
+  /** A down server's keys go to the gutter pool (transport-kit's `gutter` option) until it is back. */
+  | { type: 'gutter'; server: string; gutter: string[]; transport: string }
+  /** The deletes a returning server missed were applied before it was used again. */
+  | { type: 'replayed'; server: string; deletes: number; ms: number; transport: string }
+  /** A returning server was flushed first: it missed more than `maxQueuedDeletes` keys, or a flush. */
+  | { type: 'flushed'; server: string; reason: 'overflow' | 'flush'; transport: string };
 
 const OPERATIONS: readonly TracedOperation[] = [
   'query',
