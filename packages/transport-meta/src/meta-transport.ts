@@ -68,7 +68,9 @@ function connectionsFor(
       : (() => {
           const credentials = Buffer.from(`${options.username} ${options.password ?? ''}`);
           return Buffer.concat([
-            Buffer.from(`set lovely-memcached:auth 0 0 ${credentials.length}\r\n`),
+            // Expired at once (-1): memcached with -Y takes it as the credentials and stores nothing; one without -Y
+            // would otherwise keep them as a readable item.
+            Buffer.from(`set lovely-memcached:auth 0 -1 ${credentials.length}\r\n`),
             credentials,
             Buffer.from('\r\n'),
           ]);

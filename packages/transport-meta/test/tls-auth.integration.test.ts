@@ -127,6 +127,19 @@ describe('ASCII authentication (memcached -Y)', () => {
     await transport.close();
   });
 
+  it('credentials sent to a memcached without -Y are never left on it as a readable item', async () => {
+    const plain = await startMemcached();
+    try {
+      const transport = metaTransport({ username: 'reader', password: 'secret-password' })(plain.servers);
+      expect(await transport.set('k', Buffer.from('v'))).toBe('stored');
+      const direct = metaTransport()(plain.servers);
+      expect(await direct.get('lovely-memcached:auth')).toBeUndefined();
+      await Promise.all([transport.close(), direct.close()]);
+    } finally {
+      await plain.stop();
+    }
+  });
+
   it('without credentials every request is refused: misses, never a hang', async () => {
     const transport = metaTransport({ timeout: 300 })(authServer.servers);
     expect(await transport.get('k')).toBeUndefined();
