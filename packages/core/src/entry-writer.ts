@@ -16,6 +16,7 @@
 import { nextCallOrder } from './call-order';
 import type { ResolvedCompression } from './compression';
 import type { Dependencies, DependencyRecords } from './dependencies';
+import { describeValue } from './describe-value';
 import {
   compressBody,
   type EncodedBody,
@@ -197,7 +198,7 @@ export class EntryWriter {
     const limit = this.transport.capabilities.maxItemSize;
     return new InvalidValueError(
       'ERR_VALUE_TOO_LARGE',
-      `value of ${size} bytes for key ${memcachedKey} exceeds the server's item size limit (${limit} bytes for key, value and ${MEMCACHED_ITEM_OVERHEAD} bytes of item header): store less, or raise memcached's -I limit`,
+      `value of ${size} bytes for key ${describeValue(memcachedKey)} exceeds the server's item size limit (${limit} bytes for key, value and ${MEMCACHED_ITEM_OVERHEAD} bytes of item header): store less, or raise memcached's -I limit`,
       { context: { key: memcachedKey, size, limit } },
     );
   }
