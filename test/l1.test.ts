@@ -7,6 +7,7 @@ import { MemcachedClient, type OperationContext } from '@lovely-memcached/core';
 import { inProcessBus } from '@lovely-memcached/testing';
 import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { afterEach, describe, expect, it } from 'vitest';
+import { captureWarnings } from './support/expected-warnings';
 import { recording } from './support/recording-transport';
 
 const servers = ['127.0.0.1:11211'];
@@ -304,9 +305,8 @@ describe("L1 coherence with another process's invalidations", () => {
       },
       close: () => Promise.reject(new Error('closing')),
     };
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.message);
-    process.on('warning', onWarning);
+    // The broken bus is reported as a process warning, once: expected here.
+    const warnings = captureWarnings('LOVELY_MEMCACHED');
     try {
       const c = new MemcachedClient({
         transport: memoryTransport(),
@@ -319,7 +319,7 @@ describe("L1 coherence with another process's invalidations", () => {
       expect(c.l1Stats()?.busErrors).toBeGreaterThanOrEqual(2);
       await c.close();
     } finally {
-      process.off('warning', onWarning);
+      warnings.restore();
     }
   });
 });

@@ -14,7 +14,8 @@ import {
 } from '@lovely-memcached/testing';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { captureWarnings } from '../../../test/support/expected-warnings';
 import { type RedisBus, type RedisBusEvent, redisBus } from '../src/index';
 
 let memcached: RunningMemcached;
@@ -118,6 +119,9 @@ describe('redisBus', () => {
   });
 
   it('with Redis stopped (SIGSTOP), never serves a copy older than maxStale and never throws', async () => {
+    // Redis not answering is reported as a process warning, once: expected here.
+    const warnings = captureWarnings('LOVELY_MEMCACHED');
+    onTestFinished(() => warnings.restore());
     const events: RedisBusEvent[] = [];
     const busA = redisBus({ url: redis.url, onEvent: (event) => events.push(event), commandTimeout: 200 });
     const busB = redisBus({ url: redis.url, commandTimeout: 200 });
