@@ -93,7 +93,10 @@ export function describeUnstorableValues(name: string, setup: () => Promise<Unst
         calls++;
         return undefined;
       };
-      const answers = await Promise.all([a.getOrSet('missing-user', lookup), b.getOrSet('missing-user', lookup)]);
+      const answers = await Promise.all([
+        a.getOrSet('missing-user', lookup),
+        b.getOrSet('missing-user', lookup),
+      ]);
       expect(answers).toEqual([undefined, undefined]);
       expect(await a.getOrSet('missing-user', lookup)).toBeUndefined();
       expect(calls).toBeGreaterThanOrEqual(2);

@@ -122,7 +122,11 @@ describe('server-side leases', () => {
     // The read and the lease are one request (`mg … N`, whose reply carries the placeholder's CAS); without
     // server-side leases a read, an `add` of the placeholder, and a read of its CAS (the write's condition).
     expect(await commandsBeforeFactory(metaTransport())).toEqual(['get']);
-    expect(await commandsBeforeFactory(metaTransport({ serverLeases: false }))).toEqual(['get', 'add', 'get']);
+    expect(await commandsBeforeFactory(metaTransport({ serverLeases: false }))).toEqual([
+      'get',
+      'add',
+      'get',
+    ]);
   });
 });
 
