@@ -83,7 +83,7 @@ export class MemcachedClient {
     if (typeof options?.transport !== 'function') {
       throw new CacheError(
         'ERR_NO_TRANSPORT',
-        'no `transport` given: pass `transport: memjsTransport()` (from @lovely-memcached/transport-memjs) for memcached, or `transport: memoryTransport()` (from @lovely-memcached/transport-memory) for tests',
+        'no `transport` given: pass `transport: metaTransport()` (from @lovely-memcached/transport-meta) or `transport: memjsTransport()` (from @lovely-memcached/transport-memjs) for memcached, or `transport: memoryTransport()` (from @lovely-memcached/transport-memory) for tests',
       );
     }
     this.options = resolveOptions(options);

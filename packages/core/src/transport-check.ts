@@ -49,7 +49,7 @@ export function checkTransport(transport: unknown): Transport {
     ].filter((part) => part !== '');
     throw new CacheError(
       'ERR_NO_TRANSPORT',
-      `\`transport\` did not return a transport of specification ${TRANSPORT_SPECIFICATION_VERSION} (${found.join('; ')}): pass \`transport: memjsTransport()\` or \`transport: memoryTransport()\`, or a factory returning a \`Transport\``,
+      `\`transport\` did not return a transport of specification ${TRANSPORT_SPECIFICATION_VERSION} (${found.join('; ')}): pass \`transport: metaTransport()\`, \`transport: memjsTransport()\` or \`transport: memoryTransport()\`, or a factory returning a \`Transport\``,
       { context: { specificationVersion: version } },
     );
   }

@@ -18,7 +18,9 @@ function setup(factory: TransportFactory = memoryTransport(), options = {}) {
 describe('MemcachedClient construction', () => {
   it('requires a transport and names both', () => {
     expect(() => new MemcachedClient({} as never)).toThrow(CacheError);
-    expect(() => new MemcachedClient({} as never)).toThrow(/memjsTransport\(\).*memoryTransport\(\)/);
+    expect(() => new MemcachedClient({} as never)).toThrow(
+      /metaTransport\(\).*memjsTransport\(\).*memoryTransport\(\)/,
+    );
     expect(() => new MemcachedClient({} as never)).toThrow(
       expect.objectContaining({ code: 'ERR_NO_TRANSPORT' }),
     );
