@@ -19,7 +19,7 @@ export type MemoryOf<F extends TransportFactory> = F extends MemoryTransportFact
 
 /**
  * A `MemcachedClient` over the in-memory transport, for tests: same options, same behaviour (expiry included,
- * driven by `Date.now`, so vitest's fake timers move it), no server needed.
+ * driven by `Date.now`, so vitest's and Jest's fake timers move it, with their defaults), no server needed.
  *
  * `F` is the transport's type, inferred from `transport` (a memory transport of its own without one), so
  * `memory` is typed as always there when the client is over a memory transport: `cache.memory.down(address)`.
