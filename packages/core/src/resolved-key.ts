@@ -26,8 +26,20 @@ export function stampKeys(
   resolved: ResolvedKey,
   records: readonly DependencyRecords[],
   namespaced: boolean,
-): string[] {
+): readonly string[] {
   const tokenKeys = records.map((record) => record.tokenKey);
   if (namespaced && resolved.namespaceTokenKey !== undefined) tokenKeys.unshift(resolved.namespaceTokenKey);
-  return tokenKeys;
+  // One array per combination: concurrent writes with the same dependencies then share one read of their
+  // tokens in a batch (ReadBatcher.getMany shares reads by array), not a waiter per write.
+  const id = tokenKeys.join(' ');
+  let shared = sharedStampKeys.get(id);
+  if (shared === undefined) {
+    if (sharedStampKeys.size >= MAX_SHARED_STAMP_KEYS) sharedStampKeys.clear();
+    shared = Object.freeze(tokenKeys);
+    sharedStampKeys.set(id, shared);
+  }
+  return shared;
 }
+
+const sharedStampKeys = new Map<string, readonly string[]>();
+const MAX_SHARED_STAMP_KEYS = 10_000;
