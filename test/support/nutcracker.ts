@@ -5,10 +5,9 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@lovely-memcached/testing';
+import { acceptsConnections, freePort } from '@lovely-memcached/testing';
 
 export interface RunningProxy {
   address: string;
@@ -16,17 +15,6 @@ export interface RunningProxy {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** Debian puts nutcracker in /usr/sbin, which is not on every user's PATH. */
 function nutcrackerBinary(): string {
@@ -65,7 +53,7 @@ export async function startNutcracker(servers: readonly string[]): Promise<Runni
     { stdio: 'ignore' },
   );
   const started = performance.now();
-  while (!(await accepts(port))) {
+  while (!(await acceptsConnections(port))) {
     if (child.exitCode !== null || performance.now() - started > 5000) {
       child.kill('SIGKILL');
       throw new Error(`nutcracker did not start on port ${port} (see ${dir}/nutcracker.log)`);

@@ -2,8 +2,8 @@
 // from CommonJS. The vitest contract suite is the separate entry `@lovely-memcached/testing/contract`.
 export { type ChaosFaults, type ChaosTransportFactory, chaosTransport } from './chaos-transport';
 export { InProcessBus, inProcessBus } from './in-process-bus';
+export { acceptsConnections, freePort } from './ports';
 export {
-  freePort,
   type RunningMemcached,
   type StartMemcachedOptions,
   startMemcached,

@@ -4,8 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createConnection, createServer } from 'node:net';
 import { CacheError } from '@lovely-memcached/core';
+import { acceptsConnections, freePort } from './ports';
 
 export interface StartMemcachedOptions {
   /** Extra command-line arguments, e.g. `['-m', '8']` for 8 MB, `['-t', '1']`, `['-S']` for SASL. @default [] */
@@ -28,29 +28,6 @@ export interface RunningMemcached {
   pid: number;
   /** Kills the process and waits for it to exit. */
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1, from the OS. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port from the OS');
-  return address.port;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 const running = new Set<ChildProcess>();
@@ -99,7 +76,7 @@ async function launch(options: StartMemcachedOptions, port: number): Promise<Run
   void failed.then((error) => {
     exited = error;
   });
-  while (!(await accepts(port))) {
+  while (!(await acceptsConnections(port))) {
     if (exited) throw exited;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -5,9 +5,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createConnection } from 'node:net';
 import { CacheError } from '@lovely-memcached/core';
-import { freePort } from './start-memcached';
+import { acceptsConnections, freePort } from './ports';
 
 export interface StartRedisOptions {
   /** The port; a free one is picked when omitted (reuse one to restart a server in place). */
@@ -32,17 +31,6 @@ export interface RunningRedis {
 
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 export async function startRedis(options: StartRedisOptions = {}): Promise<RunningRedis> {
   const binary = options.binary ?? 'redis-server';
@@ -71,7 +59,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Runni
     exited ??= new Error(`redis-server exited with code ${code}: ${stderr.trim()}`);
   });
   const deadline = Date.now() + (options.startTimeout ?? 5000);
-  while (!(await accepts(port))) {
+  while (!(await acceptsConnections(port))) {
     if (exited) throw exited;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
