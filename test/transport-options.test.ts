@@ -3,22 +3,13 @@
  * with the closest known one; every duration takes a string with a unit; a port out of range is refused when
  * the client is made. Nothing here connects.
  */
-import { CacheError, MemcachedClient } from '@lovely-memcached/core';
+import { MemcachedClient } from '@lovely-memcached/core';
 import { checkMilliseconds, resolveCommonOptions } from '@lovely-memcached/transport-kit';
 import { memjsTransport } from '@lovely-memcached/transport-memjs';
 import { memoryTransport } from '@lovely-memcached/transport-memory';
 import { metaTransport } from '@lovely-memcached/transport-meta';
 import { describe, expect, it } from 'vitest';
-
-function refusal(make: () => unknown): CacheError {
-  try {
-    make();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CacheError);
-    return error as CacheError;
-  }
-  throw new Error('did not throw');
-}
+import { thrown } from '../packages/core/test/support/thrown';
 
 const transports = [
   ['memjsTransport', memjsTransport],
@@ -36,14 +27,14 @@ describe.each(transports)('%s options', (name, make) => {
     ['user', 'username'],
     ['autodiscover', 'autoDiscover'],
   ])('`%s` is refused: did you mean `%s`?', (option, suggestion) => {
-    const error = refusal(() => make({ [option]: 1 } as never));
+    const error = thrown(() => make({ [option]: 1 } as never));
     expect(error.code).toBe('ERR_INVALID_OPTION');
     expect(error.message).toContain(`unknown option \`${option}\` in the ${name}() options`);
     expect(error.message).toContain(`did you mean \`${suggestion}\``);
   });
 
   it('a name close to none lists the known ones; servers belong to the client', () => {
-    const error = refusal(() => make({ servers: ['127.0.0.1:11211'] } as never));
+    const error = thrown(() => make({ servers: ['127.0.0.1:11211'] } as never));
     expect(error.message).toContain('unknown option `servers`');
     expect(error.message).toMatch(/known options are `timeout`, `probeInterval`/);
   });
@@ -75,7 +66,7 @@ describe.each(transports)('%s options', (name, make) => {
       [{ autoDiscover: { interval: 'often' } }, 'autoDiscover.interval', '"often"'],
       [{ gutter: { servers: ['127.0.0.1:1'], maxLifetime: '1500ms' } }, 'gutter.maxLifetime', '"1500ms"'],
     ] as const) {
-      const error = refusal(() => make(options as never));
+      const error = thrown(() => make(options as never));
       expect(error.code).toBe('ERR_INVALID_OPTION');
       expect(error.message).toContain(`\`${option}\``);
       expect(error.message).toContain(shown);
@@ -83,24 +74,24 @@ describe.each(transports)('%s options', (name, make) => {
   });
 
   it('unknown names in autoDiscover and gutter are refused too', () => {
-    expect(refusal(() => make({ autoDiscover: { intervall: 1000 } } as never)).message).toContain(
+    expect(thrown(() => make({ autoDiscover: { intervall: 1000 } } as never)).message).toContain(
       'did you mean `interval`',
     );
-    expect(refusal(() => make({ gutter: { servers: ['127.0.0.1:1'], ttl: 10 } } as never)).message).toContain(
+    expect(thrown(() => make({ gutter: { servers: ['127.0.0.1:1'], ttl: 10 } } as never)).message).toContain(
       'did you mean `maxLifetime`',
     );
   });
 
   it('a port out of range is refused when the client is made, not on every call', () => {
     for (const server of ['127.0.0.1:99999', '127.0.0.1:0', '127.0.0.1;11211']) {
-      const error = refusal(() => new MemcachedClient({ transport: make(), servers: [server] }));
+      const error = thrown(() => new MemcachedClient({ transport: make(), servers: [server] }));
       expect(error.code).toBe('ERR_INVALID_OPTION');
       expect(error.message).toContain(JSON.stringify(server));
     }
   });
 
   it('passed uncalled, it is still the client that says to call it', () => {
-    const error = refusal(() => new MemcachedClient({ transport: make as never }));
+    const error = thrown(() => new MemcachedClient({ transport: make as never }));
     expect(error.code).toBe('ERR_NO_TRANSPORT');
   });
 });
@@ -117,7 +108,7 @@ describe('the shared checks', () => {
   });
 
   it('memoryTransport refuses names it does not know, too', () => {
-    expect(refusal(() => memoryTransport({ maxItemsize: 2048 } as never)).message).toContain(
+    expect(thrown(() => memoryTransport({ maxItemsize: 2048 } as never)).message).toContain(
       'did you mean `maxItemSize`',
     );
   });
