@@ -4,6 +4,7 @@ import { describeValue } from './describe-value';
 import { entrySize, MAX_DEPENDENCIES } from './entry-format';
 import { EntryWriter } from './entry-writer';
 import { CacheError, KeyTrackingDisabledError } from './errors';
+import type { Factory } from './factory-runner';
 import { isFresh } from './freshness';
 import { GetOrSetCall, type ReadThroughConnection } from './get-or-set-call';
 import { type GetOrSetManyOptions, type ManyFactory, readThroughMany } from './get-or-set-many';
@@ -42,7 +43,6 @@ import {
   serverList,
 } from './options';
 import { ReadBatcher } from './read-batcher';
-import type { Factory } from './read-through';
 import { ReadThrough } from './read-through';
 import { type ResolvedKey, stampsNamespace } from './resolved-key';
 import { expireKey } from './soft-invalidation';

@@ -11,7 +11,8 @@ import { flagsOf, Kind, MAX_DEPENDENCIES, type TokenStamp } from './entry-format
 import { type EntryWriter, UNCONDITIONAL } from './entry-writer';
 import { CacheError } from './errors';
 import type { AddedDependencies } from './factory-context';
-import { jittered } from './get-or-set-options';
+import type { Factory } from './factory-runner';
+import { jittered, type ReadThroughSettings } from './get-or-set-options';
 import {
   holdPlace,
   isPlaceholder,
@@ -25,13 +26,11 @@ import { toExptime } from './lifetime';
 import { readLiveEntry } from './live-entry';
 import type { ReadBatcher } from './read-batcher';
 import type {
-  Factory,
   PreparedWrite,
   ReadOutcome,
   ReadThrough,
   ReadThroughCall,
   ReadThroughRequest,
-  ReadThroughSettings,
 } from './read-through';
 import { type ResolvedKey, stampKeys } from './resolved-key';
 import type { OperationContext } from './tracing';

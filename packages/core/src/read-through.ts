@@ -28,10 +28,6 @@ import type { LeaseOutcome, Leases } from './lease';
 import { warnOnce } from './option-checks';
 import { factoryChannel, leaseWaitChannel } from './tracing';
 
-export type { FactoryContext, FactoryOptions } from './factory-context';
-export type { Factory } from './factory-runner';
-export type { ReadThroughSettings } from './get-or-set-options';
-
 /** What a read found: the entry, the item in its place, and the lease when the server handed it out. */
 export interface ReadOutcome {
   /** The entry if present and its dependencies are intact (dead entries read as undefined). */
